@@ -360,6 +360,12 @@ int space_format(struct space *s, const struct space_format_opts *o)
 		}
 	}
 	rc = format_check_name(s, o->name);
+	if (rc == 0 && s->path_count % 2 == 0) {
+		/* 2 disks tolerate no loss and 4 no more than 3: an even count only adds risk. */
+		format_why(s, "%u disks: a lockspace has 1, 3 or 5 disks (a majority must survive)",
+		           s->path_count);
+		rc = -EINVAL;
+	}
 	if (rc == 0)
 		rc = format_sector_size(s, o->sector_size, &sector_size);
 	if (rc == 0)

@@ -64,7 +64,8 @@ enum {
 	HOST_STATE = 156,
 	HOST_JOINED_WALL_MS = 160,
 	HOST_RENEWED_WALL_MS = 168,
-	HOST_END = 176,
+	HOST_BOOT_ID = 176,
+	HOST_END = 192,
 };
 
 /* Leader body. */
@@ -451,6 +452,7 @@ void ondisk_host_encode(const struct ondisk_host *in, uint32_t sector_size, void
 	put32(p + HOST_STATE, in->state);
 	put64(p + HOST_JOINED_WALL_MS, in->joined_wall_ms);
 	put64(p + HOST_RENEWED_WALL_MS, in->renewed_wall_ms);
+	memcpy(p + HOST_BOOT_ID, in->boot_id, ONDISK_UUID_SIZE);
 	encode_end(p, sector_size);
 }
 
@@ -470,6 +472,7 @@ enum ondisk_state ondisk_host_decode(const void *sector, const struct ondisk_exp
 	out->state = get32(p + HOST_STATE);
 	out->joined_wall_ms = get64(p + HOST_JOINED_WALL_MS);
 	out->renewed_wall_ms = get64(p + HOST_RENEWED_WALL_MS);
+	memcpy(out->boot_id, p + HOST_BOOT_ID, ONDISK_UUID_SIZE);
 	if (out->state > ONDISK_HOST_JOINING || out->hdr.writer_host_id == 0)
 		return ONDISK_BAD_MAGIC;
 	return ONDISK_VALID;

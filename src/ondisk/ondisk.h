@@ -122,6 +122,8 @@ struct ondisk_host {
 	uint32_t state; /* enum ondisk_host_state */
 	uint64_t joined_wall_ms;
 	uint64_t renewed_wall_ms;
+	uint8_t boot_id[ONDISK_UUID_SIZE]; /* the writer's boot: timestamps compare only within one
+	                                    */
 };
 
 enum ondisk_reason {

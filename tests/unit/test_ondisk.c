@@ -61,6 +61,7 @@ static void make_host(struct ondisk_host *h, uint64_t lba)
 	h->state = ONDISK_HOST_LIVE;
 	h->joined_wall_ms = 1700000000000ull;
 	h->renewed_wall_ms = 1700000001000ull;
+	memset(h->boot_id, 0xcd, 16);
 }
 
 static void make_leader(struct ondisk_leader *l, uint64_t lba)
@@ -115,6 +116,7 @@ static void test_ondisk_host_round_trip(void **state)
 		assert_int_equal(in.state, out.state);
 		assert_int_equal(in.joined_wall_ms, out.joined_wall_ms);
 		assert_int_equal(in.renewed_wall_ms, out.renewed_wall_ms);
+		assert_memory_equal(in.boot_id, out.boot_id, 16);
 	}
 }
 

@@ -30,6 +30,7 @@ struct dlctl_cmd {
 int dlctl_format(int argc, char **argv);
 int dlctl_dump(int argc, char **argv);
 int dlctl_verify(int argc, char **argv);
+int dlctl_version(int argc, char **argv);
 
 struct space;
 /* Open and load the lockspace on the disks named in argv (read-only); a disk that

@@ -78,7 +78,7 @@ static void dump_host(void *ctx, uint32_t host_id, const struct slot_view *v,
                       const struct ondisk_host *rec)
 {
 	struct dump_ctx *c = ctx;
-	char when[32], joined[32], disks[128], uuid[40];
+	char when[32], joined[32], disks[128], uuid[40], boot[40];
 
 	if (inspect_state_is_damage(v->state))
 		c->damaged++;
@@ -86,10 +86,11 @@ static void dump_host(void *ctx, uint32_t host_id, const struct slot_view *v,
 		json_slot_begin(c, host_id, v);
 		if (v->best_disk >= 0) {
 			ondisk_uuid_format(rec->host_uuid, uuid);
+			ondisk_uuid_format(rec->boot_id, boot);
 			printf(", \"host_id\": %u, \"name\": ", host_id);
 			dlctl_json_str(stdout, rec->host_name);
-			printf(", \"host_uuid\": \"%s\", \"generation\": %llu, \"renewals\": %llu, \"timestamp_ns\": %llu, \"io_timeout_ms\": %u, \"host_state\": \"%s\", \"joined_wall_ms\": %llu, \"renewed_wall_ms\": %llu",
-			       uuid, (unsigned long long)rec->hdr.writer_generation,
+			printf(", \"host_uuid\": \"%s\", \"boot_id\": \"%s\", \"generation\": %llu, \"renewals\": %llu, \"timestamp_ns\": %llu, \"io_timeout_ms\": %u, \"host_state\": \"%s\", \"joined_wall_ms\": %llu, \"renewed_wall_ms\": %llu",
+			       uuid, boot, (unsigned long long)rec->hdr.writer_generation,
 			       (unsigned long long)rec->hdr.seq,
 			       (unsigned long long)rec->timestamp_ns, rec->io_timeout_ms,
 			       host_state_name(rec->state), (unsigned long long)rec->joined_wall_ms,
