@@ -123,6 +123,7 @@ has "^  3 +valid +joined +node-c +7 " "host 3: name and generation"
 has "^  5 +vm-web +valid +3/g7 +12 .*acquire +host 4" "resource 5: name, owner/generation, lver, reason, request"
 has "ballot host 3: valid mbal 1003 bal 1003 inp 3/g0 lver 12" "the ballot"
 has "7 empty host slots not listed" "empty slots counted"
+has "damaged slots: 0" "no damage"
 expect 0 "verify accepts them" -- "$DLCTL" verify "$d"0.img "$d"1.img "$d"2.img
 if command -v python3 >/dev/null; then
 	"$DLCTL" dump --json "$d"0.img "$d"1.img "$d"2.img >"$TMP/rec.json"

@@ -24,6 +24,8 @@ static const struct dlctl_cmd dlctl_cmds[] = {
          "show every slot of a lockspace, read-only"},
         {"verify", dlctl_verify, "verify [--engine uring|aio] DISK...",
          "check every slot; exit 1 naming each damaged slot"},
+        {"version", dlctl_version, "version [--engine uring|aio]",
+         "print the version and the I/O engine this host uses, and why"},
 };
 
 void dlctl_err(const char *fmt, ...)

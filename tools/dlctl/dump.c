@@ -24,8 +24,9 @@ struct dump_ctx {
 	struct space *s;
 	bool json;
 	bool all;
-	bool first; /* JSON: no comma before the first element of a list */
-	int phase;  /* JSON: which list is open: 0 hosts, 1 directory sectors, 2 resources */
+	bool first;      /* JSON: no comma before the first element of a list */
+	int phase;       /* JSON: which list is open: 0 hosts, 1 directory sectors, 2 resources */
+	bool hosts_done; /* human: the host table is finished */
 	uint32_t hosts_shown, hosts_hidden, resources_shown, resources_hidden, damaged;
 };
 
@@ -120,6 +121,18 @@ static void dump_host(void *ctx, uint32_t host_id, const struct slot_view *v,
 	       (unsigned long long)rec->hdr.writer_generation, when, disks);
 }
 
+/* Human output: close the host table before the first directory or resource line. */
+static void dump_hosts_done(struct dump_ctx *c)
+{
+	if (c->hosts_done)
+		return;
+	c->hosts_done = true;
+	if (c->hosts_hidden)
+		printf("  (%u empty host slot%s not listed; --all lists them)\n", c->hosts_hidden,
+		       c->hosts_hidden == 1 ? "" : "s");
+	printf("directory and resources:\n");
+}
+
 static void dump_dir_sector(void *ctx, uint32_t dir_sector, const struct slot_view *v)
 {
 	struct dump_ctx *c = ctx;
@@ -138,6 +151,7 @@ static void dump_dir_sector(void *ctx, uint32_t dir_sector, const struct slot_vi
 		printf("}");
 		return;
 	}
+	dump_hosts_done(c);
 	if (!inspect_state_is_damage(v->state))
 		return;
 	disks_text(c->s, v, disks, sizeof(disks));
@@ -264,6 +278,7 @@ static void dump_resource(void *ctx, const struct resource_view *r)
 		dump_resource_json(c, r);
 		return;
 	}
+	dump_hosts_done(c);
 	if (!c->all && !damaged && !resource_interesting(r)) {
 		c->resources_hidden++;
 		return;
@@ -417,13 +432,10 @@ int dlctl_dump(int argc, char **argv)
 	if (c.json) {
 		printf("\n  ],\n  \"damaged_slots\": %u\n}\n", c.damaged);
 	} else {
-		if (c.hosts_hidden)
-			printf("  (%u empty host slots not listed; --all lists them)\n",
-			       c.hosts_hidden);
-		printf("resources: %u damaged slot%s\n", c.damaged, c.damaged == 1 ? "" : "s");
 		if (c.resources_hidden)
-			printf("  (%u resources free, unnamed and never used, not listed; --all lists them)\n",
-			       c.resources_hidden);
+			printf("  (%u resource%s free, unnamed and never used, not listed; --all lists them)\n",
+			       c.resources_hidden, c.resources_hidden == 1 ? "" : "s");
+		printf("damaged slots: %u\n", c.damaged);
 	}
 out_close:
 	space_close(&s);
