@@ -103,10 +103,10 @@ has "engine aio" "aio when forced"
 expect 0 "engine default" -- "$DLCTL" dump "$d"0.img "$d"1.img "$d"2.img
 has "engine uring" "io_uring by default"
 if command -v strace >/dev/null; then
-	expect 0 "strace: the default engine calls io_uring_enter" -- strace -f -c -e trace=io_uring_enter,io_submit "$DLCTL" dump "$d"0.img
+	expect 0 "strace: the default engine calls io_uring_enter" -- env ASAN_OPTIONS=detect_leaks=0 strace -f -c -e trace=io_uring_enter,io_submit "$DLCTL" dump "$d"0.img
 	has "io_uring_enter" "io_uring_enter seen"
 	hasnt "io_submit" "no io_submit"
-	expect 0 "strace: the forced aio engine calls io_submit" -- env DLEASE_IO_ENGINE=aio strace -f -c -e trace=io_uring_enter,io_submit "$DLCTL" dump "$d"0.img
+	expect 0 "strace: the forced aio engine calls io_submit" -- env ASAN_OPTIONS=detect_leaks=0 DLEASE_IO_ENGINE=aio strace -f -c -e trace=io_uring_enter,io_submit "$DLCTL" dump "$d"0.img
 	has "io_submit" "io_submit seen"
 fi
 
