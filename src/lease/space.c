@@ -180,6 +180,7 @@ static bool header_same_lockspace(const struct ondisk_lockspace *a,
 	       a->max_hosts == b->max_hosts && a->max_resources == b->max_resources &&
 	       a->io_timeout_ms == b->io_timeout_ms && a->align_size == b->align_size &&
 	       a->host_area_offset == b->host_area_offset &&
+	       a->mailbox_offset == b->mailbox_offset &&
 	       a->dir_lease_offset == b->dir_lease_offset &&
 	       a->dir_table_offset == b->dir_table_offset &&
 	       a->resource_offset == b->resource_offset &&
@@ -254,7 +255,8 @@ int space_load(struct space *s)
 	rc = layout_compute(s->header.sector_size, s->header.max_hosts, s->header.max_resources,
 	                    &s->layout);
 	if (rc < 0 || s->layout.disk_size_min != s->header.disk_size_min ||
-	    s->layout.resource_offset != s->header.resource_offset) {
+	    s->layout.resource_offset != s->header.resource_offset ||
+	    s->layout.mailbox_offset != s->header.mailbox_offset) {
 		space_why(s, "lockspace header geometry is inconsistent (hosts %u, resources %u)",
 		          s->header.max_hosts, s->header.max_resources);
 		return -EUCLEAN;

@@ -154,8 +154,10 @@ static int format_queue_body(struct format_ctx *f, uint32_t disk)
 {
 	const struct layout *l = f->l;
 	int rc;
-
 	rc = format_queue(f, disk, l->host_area_offset, l->max_hosts * l->sector_size, f->zeros);
+	if (rc == 0)
+		rc = format_queue(f, disk, l->mailbox_offset, l->max_hosts * l->sector_size,
+		                  f->zeros);
 	if (rc < 0)
 		return rc;
 	rc = format_queue_area(f, disk, LAYOUT_DIRECTORY);
@@ -188,6 +190,7 @@ static void format_header(const struct format_ctx *f, const struct space_format_
 	h->io_timeout_ms = o->io_timeout_ms;
 	h->align_size = l->align_size;
 	h->host_area_offset = l->host_area_offset;
+	h->mailbox_offset = l->mailbox_offset;
 	h->dir_lease_offset = l->dir_lease_offset;
 	h->dir_table_offset = l->dir_table_offset;
 	h->resource_offset = l->resource_offset;

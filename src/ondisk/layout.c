@@ -34,7 +34,8 @@ int layout_compute(uint32_t sector_size, uint32_t max_hosts, uint32_t max_resour
 	l.dir_sector_count = DL_DIV_ROUND_UP(max_resources, l.dirents_per_sector);
 	l.host_area_offset = sector_size;
 	l.lease_area_size = DL_ROUND_UP((uint64_t)(2 + max_hosts) * sector_size, LAYOUT_ALIGN);
-	l.dir_lease_offset = DL_ROUND_UP((uint64_t)(1 + max_hosts) * sector_size, LAYOUT_ALIGN);
+	l.mailbox_offset = l.host_area_offset + (uint64_t)max_hosts * sector_size;
+	l.dir_lease_offset = DL_ROUND_UP((uint64_t)(1 + 2 * max_hosts) * sector_size, LAYOUT_ALIGN);
 	l.dir_table_offset = l.dir_lease_offset + l.lease_area_size;
 	l.resource_offset = l.dir_table_offset +
 	                    DL_ROUND_UP((uint64_t)l.dir_sector_count * sector_size, LAYOUT_ALIGN);
@@ -74,6 +75,12 @@ uint64_t layout_host_offset(const struct layout *l, uint32_t host_id)
 {
 	DL_ASSERT(host_id >= 1 && host_id <= l->max_hosts);
 	return l->host_area_offset + (uint64_t)(host_id - 1) * l->sector_size;
+}
+
+uint64_t layout_mailbox_offset(const struct layout *l, uint32_t host_id)
+{
+	DL_ASSERT(host_id >= 1 && host_id <= l->max_hosts);
+	return l->mailbox_offset + (uint64_t)(host_id - 1) * l->sector_size;
 }
 
 uint64_t layout_lease_base(const struct layout *l, uint32_t resource_index)

@@ -5,9 +5,9 @@
  * here (dump, format, the protocol and the tests all ask this module).
  *
  * Per disk, with S = sector size and A = 1 MiB alignment:
- *
- *   [0, LS)          lockspace area: sector 0 header, sector h host id h's
- *                    delta lease (h = 1..max_hosts); LS = roundup((1+H)*S, A)
+ * *   [0, LS)          lockspace area: sector 0 header, sector h host id h's
+ *                    delta lease (h = 1..H), sector H+h host h's mailbox;
+ *                    LS = roundup((1+2H)*S, A)
  *   [LS, LS+L)       directory lease area (same shape as a resource area)
  *   [.., +DT)        directory table: ceil(R/E) sectors of E entries each
  *   resource i       base = resource_offset + i*L, i = 0..R-1:
@@ -36,6 +36,7 @@ struct layout {
 	uint32_t dirents_per_sector;
 	uint32_t dir_sector_count;
 	uint64_t host_area_offset; /* host id 1's slot */
+	uint64_t mailbox_offset;   /* host id 1's mailbox */
 	uint64_t dir_lease_offset;
 	uint64_t dir_table_offset;
 	uint64_t resource_offset; /* resource 0's area */
@@ -54,6 +55,7 @@ uint32_t layout_resources_fit(uint32_t sector_size, uint32_t max_hosts, uint64_t
 /* Byte offsets; ids and indexes are asserted in range. */
 uint64_t layout_header_offset(const struct layout *l);
 uint64_t layout_host_offset(const struct layout *l, uint32_t host_id);
+uint64_t layout_mailbox_offset(const struct layout *l, uint32_t host_id);
 uint64_t layout_lease_base(const struct layout *l,
                            uint32_t resource_index); /* or LAYOUT_DIRECTORY */
 uint64_t layout_leader_offset(const struct layout *l, uint32_t resource_index);

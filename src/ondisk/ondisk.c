@@ -52,7 +52,8 @@ enum {
 	LS_LEASE_AREA_SIZE = 168,
 	LS_DISK_SIZE_MIN = 176,
 	LS_FORMAT_WALL_MS = 184,
-	LS_END = 192,
+	LS_MAILBOX_OFFSET = 192,
+	LS_END = 200,
 };
 
 /* Host body. */
@@ -104,6 +105,16 @@ enum {
 	BAL_END = 112,
 };
 
+/* Mailbox body. */
+enum {
+	MB_REQUESTER_GENERATION = 64,
+	MB_RESOURCE_INDEX = 72,
+	MB_MODE = 76,
+	MB_LVER = 80,
+	MB_WALL_MS = 88,
+	MB_END = 96,
+};
+
 /* Directory sector body; entries of ONDISK_DIRENT_SIZE from DIR_ENTRIES. */
 enum {
 	DIR_FIRST_INDEX = 64,
@@ -122,6 +133,7 @@ _Static_assert(HOST_END <= ONDISK_SECTOR_MIN - ONDISK_CHECKSUM_SIZE, "host fits 
 _Static_assert(LEADER_END <= ONDISK_SECTOR_MIN - ONDISK_CHECKSUM_SIZE, "leader fits 512");
 _Static_assert(REQ_END <= ONDISK_SECTOR_MIN - ONDISK_CHECKSUM_SIZE, "request fits 512");
 _Static_assert(BAL_END <= ONDISK_SECTOR_MIN - ONDISK_CHECKSUM_SIZE, "ballot fits 512");
+_Static_assert(MB_END <= ONDISK_SECTOR_MIN - ONDISK_CHECKSUM_SIZE, "mailbox fits 512");
 _Static_assert(DE_END == ONDISK_DIRENT_SIZE, "directory entry is 64 bytes");
 _Static_assert(LS_SECTOR_SIZE - LS_NAME == ONDISK_NAME_SIZE, "lockspace name size");
 _Static_assert(HOST_UUID - HOST_NAME == ONDISK_HOST_NAME_SIZE, "host name size");
@@ -235,7 +247,7 @@ const char *ondisk_kind_name(enum ondisk_kind kind)
 	        [ONDISK_KIND_NONE] = "none",        [ONDISK_KIND_LOCKSPACE] = "lockspace",
 	        [ONDISK_KIND_HOST] = "host",        [ONDISK_KIND_LEADER] = "leader",
 	        [ONDISK_KIND_REQUEST] = "request",  [ONDISK_KIND_BALLOT] = "ballot",
-	        [ONDISK_KIND_DIRENT] = "directory",
+	        [ONDISK_KIND_DIRENT] = "directory", [ONDISK_KIND_MAILBOX] = "mailbox",
 	};
 
 	if ((unsigned)kind >= ONDISK_KIND_COUNT)
@@ -340,6 +352,8 @@ static uint32_t body_end(uint16_t kind, uint32_t sector_size)
 		return REQ_END;
 	case ONDISK_KIND_BALLOT:
 		return BAL_END;
+	case ONDISK_KIND_MAILBOX:
+		return MB_END;
 	case ONDISK_KIND_DIRENT:
 		return DIR_ENTRIES + ONDISK_DIRENTS_PER(sector_size) * ONDISK_DIRENT_SIZE;
 	default:
@@ -405,6 +419,7 @@ void ondisk_lockspace_encode(const struct ondisk_lockspace *in, uint32_t sector_
 	put64(p + LS_LEASE_AREA_SIZE, in->lease_area_size);
 	put64(p + LS_DISK_SIZE_MIN, in->disk_size_min);
 	put64(p + LS_FORMAT_WALL_MS, in->format_wall_ms);
+	put64(p + LS_MAILBOX_OFFSET, in->mailbox_offset);
 	encode_end(p, sector_size);
 }
 
@@ -431,6 +446,7 @@ enum ondisk_state ondisk_lockspace_decode(const void *sector, const struct ondis
 	out->lease_area_size = get64(p + LS_LEASE_AREA_SIZE);
 	out->disk_size_min = get64(p + LS_DISK_SIZE_MIN);
 	out->format_wall_ms = get64(p + LS_FORMAT_WALL_MS);
+	out->mailbox_offset = get64(p + LS_MAILBOX_OFFSET);
 	/* A header is only useful with a geometry that matches how it was read. */
 	if (out->sector_size != ex->sector_size || out->hdr.disk_index >= out->disk_count)
 		return ONDISK_BAD_MAGIC;
@@ -590,6 +606,40 @@ enum ondisk_state ondisk_ballot_decode(const void *sector, const struct ondisk_e
 	out->wait_seq = get64(p + BAL_WAIT_SEQ);
 	/* A checksummed record that breaks bal <= mbal was not written by dlease. */
 	if (out->bal > out->mbal || out->mbal != out->hdr.seq)
+		return ONDISK_BAD_MAGIC;
+	return ONDISK_VALID;
+}
+
+/* ---- mailbox ---- */
+
+void ondisk_mailbox_encode(const struct ondisk_mailbox *in, uint32_t sector_size, void *sector)
+{
+	uint8_t *p = encode_begin(&in->hdr, ONDISK_KIND_MAILBOX, sector_size, sector);
+
+	DL_ASSERT(in->hdr.writer_host_id > 0);
+	DL_ASSERT(in->mode <= ONDISK_REQUEST_FORCE);
+	put64(p + MB_REQUESTER_GENERATION, in->requester_generation);
+	put32(p + MB_RESOURCE_INDEX, in->resource_index);
+	put32(p + MB_MODE, in->mode);
+	put64(p + MB_LVER, in->lver);
+	put64(p + MB_WALL_MS, in->wall_ms);
+	encode_end(p, sector_size);
+}
+
+enum ondisk_state ondisk_mailbox_decode(const void *sector, const struct ondisk_expect *ex,
+                                        struct ondisk_mailbox *out)
+{
+	const uint8_t *p = sector;
+	enum ondisk_state st = ondisk_classify(sector, ex, &out->hdr);
+
+	if (st != ONDISK_VALID)
+		return st;
+	out->requester_generation = get64(p + MB_REQUESTER_GENERATION);
+	out->resource_index = get32(p + MB_RESOURCE_INDEX);
+	out->mode = get32(p + MB_MODE);
+	out->lver = get64(p + MB_LVER);
+	out->wall_ms = get64(p + MB_WALL_MS);
+	if (out->mode > ONDISK_REQUEST_FORCE || out->hdr.writer_host_id == 0)
 		return ONDISK_BAD_MAGIC;
 	return ONDISK_VALID;
 }

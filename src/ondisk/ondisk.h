@@ -45,9 +45,11 @@ enum ondisk_kind {
 	ONDISK_KIND_HOST = 2,      /* one per host id: the delta lease */
 	ONDISK_KIND_LEADER = 3,    /* sector 0 of a lease area: the decided owner */
 	ONDISK_KIND_REQUEST = 4,   /* sector 1 of a lease area: "please hand over" */
-	ONDISK_KIND_BALLOT = 5,    /* one per host id in a lease area: Disk Paxos dblock */
-	ONDISK_KIND_DIRENT = 6,    /* directory table sector: names of resources */
-	ONDISK_KIND_COUNT = 7,
+	ONDISK_KIND_BALLOT = 5,
+	/* one per host id in a lease area: Disk Paxos dblock */ ONDISK_KIND_DIRENT =
+	        6,               /* directory table sector: names of resources */
+	ONDISK_KIND_MAILBOX = 7, /* one per host id: "a request for you is waiting" */
+	ONDISK_KIND_COUNT = 8,
 };
 
 /* How a sector read from disk looks; the names are what dump prints. */
@@ -97,6 +99,7 @@ struct ondisk_lockspace {
 	uint32_t io_timeout_ms;
 	uint32_t align_size;
 	uint64_t host_area_offset;
+	uint64_t mailbox_offset;
 	uint64_t dir_lease_offset;
 	uint64_t dir_table_offset;
 	uint64_t resource_offset;
@@ -167,6 +170,18 @@ struct ondisk_request {
 	uint64_t wall_ms;
 };
 
+/* Mailbox of a host: written by any host that requests one of its leases (advisory, so
+ * several writers are harmless: the holder re-reads the request records it names).
+ * hdr.writer_host_id = requester, hdr.seq = the requester's request counter. */
+struct ondisk_mailbox {
+	struct ondisk_hdr hdr;
+	uint64_t requester_generation;
+	uint32_t resource_index;
+	uint32_t mode; /* enum ondisk_request_mode */
+	uint64_t lver;
+	uint64_t wall_ms;
+};
+
 #define ONDISK_BALLOT_RELEASED 0x1u /* hdr.flags: the writer released what it held */
 #define ONDISK_BALLOT_WAITING  0x2u /* hdr.flags: the writer waits for this lease (wait_seq) */
 
@@ -218,6 +233,7 @@ void ondisk_host_encode(const struct ondisk_host *in, uint32_t sector_size, void
 void ondisk_leader_encode(const struct ondisk_leader *in, uint32_t sector_size, void *sector);
 void ondisk_request_encode(const struct ondisk_request *in, uint32_t sector_size, void *sector);
 void ondisk_ballot_encode(const struct ondisk_ballot *in, uint32_t sector_size, void *sector);
+void ondisk_mailbox_encode(const struct ondisk_mailbox *in, uint32_t sector_size, void *sector);
 void ondisk_dirent_sector_encode(const struct ondisk_dirent_sector *in, uint32_t sector_size,
                                  void *sector);
 
@@ -232,6 +248,8 @@ enum ondisk_state ondisk_request_decode(const void *sector, const struct ondisk_
                                         struct ondisk_request *out);
 enum ondisk_state ondisk_ballot_decode(const void *sector, const struct ondisk_expect *ex,
                                        struct ondisk_ballot *out);
+enum ondisk_state ondisk_mailbox_decode(const void *sector, const struct ondisk_expect *ex,
+                                        struct ondisk_mailbox *out);
 enum ondisk_state ondisk_dirent_sector_decode(const void *sector, const struct ondisk_expect *ex,
                                               struct ondisk_dirent_sector *out);
 

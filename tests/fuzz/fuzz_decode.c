@@ -62,6 +62,8 @@ unsigned fuzz_decode_sector(const uint8_t *data, size_t size)
 		                ondisk_request_encode);
 		FUZZ_ROUND_TRIP(ONDISK_KIND_BALLOT, struct ondisk_ballot, ondisk_ballot_decode,
 		                ondisk_ballot_encode);
+		FUZZ_ROUND_TRIP(ONDISK_KIND_MAILBOX, struct ondisk_mailbox, ondisk_mailbox_decode,
+		                ondisk_mailbox_encode);
 		FUZZ_ROUND_TRIP(ONDISK_KIND_DIRENT, struct ondisk_dirent_sector,
 		                ondisk_dirent_sector_decode, ondisk_dirent_sector_encode);
 	}

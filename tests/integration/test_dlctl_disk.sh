@@ -118,10 +118,12 @@ PLANT=$BUILD/dlplant
 "$PLANT" leader 5 3 7 12 "$d"0.img "$d"1.img "$d"2.img
 "$PLANT" ballot 5 3 1003 1003 12 "$d"0.img "$d"1.img "$d"2.img
 "$PLANT" request 5 4 12 "$d"0.img "$d"1.img
+"$PLANT" mailbox 3 4 5 12 "$d"0.img "$d"1.img "$d"2.img
 expect 0 "dump shows planted records" -- "$DLCTL" dump "$d"0.img "$d"1.img "$d"2.img
 has "^  3 +valid +joined +node-c +7 " "host 3: name and generation"
 has "^  5 +vm-web +valid +3/g7 +12 .*acquire +host 4" "resource 5: name, owner/generation, lver, reason, request"
 has "ballot host 3: valid mbal 1003 bal 1003 inp 3/g0 lver 12" "the ballot"
+has "mailbox of host 3: valid: host 4 asks for resource 5 \(lver 12\)" "the mailbox"
 has "7 empty host slots not listed" "empty slots counted"
 has "damaged slots: 0" "no damage"
 expect 0 "verify accepts them" -- "$DLCTL" verify "$d"0.img "$d"1.img "$d"2.img
@@ -132,6 +134,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 h = d["hosts"][2]
 assert h["slot"] == 3 and h["state"] == "valid" and h["name"] == "node-c" and h["generation"] == 7, h
+assert h["mailbox"]["state"] == "valid" and h["mailbox"]["requester_host_id"] == 4, h["mailbox"]
 r = d["resources"][5]
 assert r["name"] == "vm-web" and r["owner_host_id"] == 3 and r["owner_generation"] == 7 and r["lver"] == 12, r
 assert r["request"]["state"] == "valid" and r["request"]["requester_host_id"] == 4, r["request"]

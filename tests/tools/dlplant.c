@@ -8,8 +8,8 @@
  *   dlplant host ID NAME GENERATION DISK...
  *   dlplant leader RESOURCE OWNER GENERATION LVER DISK...
  *   dlplant request RESOURCE REQUESTER LVER DISK...
- *   dlplant ballot RESOURCE HOST MBAL BAL LVER DISK...
- *   dlplant name RESOURCE NAME DISK...
+ *   dlplant ballot RESOURCE HOST MBAL BAL LVER DISK... *   dlplant name RESOURCE NAME DISK...
+ *   dlplant mailbox HOST REQUESTER RESOURCE LVER DISK...
  */
 #include "base/compat.h"
 
@@ -112,6 +112,20 @@ static void fill_ballot(struct plant *p, uint32_t disk, uint64_t lba, char **a)
 	ondisk_ballot_encode(&b, p->s.header.sector_size, p->sector);
 }
 
+static void fill_mailbox(struct plant *p, uint32_t disk, uint64_t lba, char **a)
+{
+	struct ondisk_mailbox m = {0};
+
+	ondisk_hdr_init(&m.hdr, ONDISK_KIND_MAILBOX, p->s.header.hdr.lockspace_uuid, disk, lba);
+	m.hdr.writer_host_id = num(a[1]);
+	m.hdr.seq = 1;
+	m.resource_index = (uint32_t)num(a[2]);
+	m.lver = num(a[3]);
+	m.mode = ONDISK_REQUEST_GRACEFUL;
+	m.wall_ms = clock_wall_ms();
+	ondisk_mailbox_encode(&m, p->s.header.sector_size, p->sector);
+}
+
 static void fill_name(struct plant *p, uint32_t disk, uint64_t lba, char **a)
 {
 	static struct ondisk_dirent_sector d;
@@ -144,6 +158,7 @@ int main(int argc, char **argv)
 	        : !strcmp(argv[1], "request") ? 3
 	        : !strcmp(argv[1], "ballot")  ? 5
 	        : !strcmp(argv[1], "name")    ? 2
+	        : !strcmp(argv[1], "mailbox") ? 4
 	                                      : -1;
 	if (nargs < 0 || argc < 3 + nargs)
 		return 2;
@@ -170,6 +185,9 @@ int main(int argc, char **argv)
 		rc = plant_write(
 		        &p, layout_ballot_offset(l, (uint32_t)num(argv[2]), (uint32_t)num(argv[3])),
 		        fill_ballot, argv + 2);
+	else if (!strcmp(argv[1], "mailbox"))
+		rc = plant_write(&p, layout_mailbox_offset(l, (uint32_t)num(argv[2])), fill_mailbox,
+		                 argv + 2);
 	else
 		rc = plant_write(&p, layout_dirent_offset(l, (uint32_t)num(argv[2]), NULL),
 		                 fill_name, argv + 2);

@@ -26,6 +26,8 @@ static void check_layout(const struct layout *l)
 	assert_int_equal(layout_header_offset(l), 0);
 	assert_int_equal(layout_host_offset(l, 1), s);
 	last = layout_host_offset(l, l->max_hosts) + s;
+	assert_int_equal(layout_mailbox_offset(l, 1), last);
+	last = layout_mailbox_offset(l, l->max_hosts) + s;
 	assert_true(last <= l->dir_lease_offset);
 	/* directory lease area, then directory table, then resources */
 	assert_int_equal(l->dir_lease_offset % LAYOUT_ALIGN, 0);

@@ -196,12 +196,41 @@ static void make_lockspace(struct ondisk_lockspace *h, uint32_t ss)
 	h->io_timeout_ms = 2000;
 	h->align_size = 1u << 20;
 	h->host_area_offset = ss;
+	h->mailbox_offset = ss * 251;
 	h->dir_lease_offset = 1u << 20;
 	h->dir_table_offset = 2u << 20;
 	h->resource_offset = 4u << 20;
 	h->lease_area_size = 1u << 20;
 	h->disk_size_min = (4ull << 20) + 10000ull * (1u << 20);
 	h->format_wall_ms = 1700000000000ull;
+}
+
+static void test_ondisk_mailbox_round_trip(void **state)
+{
+	(void)state;
+	for (unsigned k = 0; k < 2; k++) {
+		struct ondisk_mailbox in, out;
+		struct ondisk_expect ex;
+
+		memset(&in, 0, sizeof(in));
+		ondisk_hdr_init(&in.hdr, ONDISK_KIND_MAILBOX, uuid_a, 2, 17);
+		in.hdr.writer_host_id = 4;
+		in.hdr.seq = 3;
+		in.requester_generation = 9;
+		in.resource_index = 77;
+		in.mode = ONDISK_REQUEST_FORCE;
+		in.lver = 12;
+		in.wall_ms = 1700000004000ull;
+		ondisk_mailbox_encode(&in, sizes[k], sector);
+		expect_for(&ex, sizes[k], ONDISK_KIND_MAILBOX, 2, 17);
+		assert_int_equal(ondisk_mailbox_decode(sector, &ex, &out), ONDISK_VALID);
+		assert_hdr_equal(&in.hdr, &out.hdr);
+		assert_int_equal(in.requester_generation, out.requester_generation);
+		assert_int_equal(in.resource_index, out.resource_index);
+		assert_int_equal(in.mode, out.mode);
+		assert_int_equal(in.lver, out.lver);
+		assert_int_equal(in.wall_ms, out.wall_ms);
+	}
 }
 
 static void test_ondisk_lockspace_and_directory_round_trip(void **state)
@@ -226,6 +255,7 @@ static void test_ondisk_lockspace_and_directory_round_trip(void **state)
 		assert_int_equal(in.resource_offset, out.resource_offset);
 		assert_int_equal(in.disk_size_min, out.disk_size_min);
 		assert_int_equal(in.format_wall_ms, out.format_wall_ms);
+		assert_int_equal(in.mailbox_offset, out.mailbox_offset);
 
 		memset(&din, 0, sizeof(din));
 		ondisk_hdr_init(&din.hdr, ONDISK_KIND_DIRENT, uuid_a, 1, 40);
@@ -387,6 +417,7 @@ int main(void)
 	        cmocka_unit_test(test_ondisk_host_round_trip),
 	        cmocka_unit_test(test_ondisk_leader_round_trip),
 	        cmocka_unit_test(test_ondisk_ballot_request_round_trip),
+	        cmocka_unit_test(test_ondisk_mailbox_round_trip),
 	        cmocka_unit_test(test_ondisk_lockspace_and_directory_round_trip),
 	        cmocka_unit_test(test_ondisk_every_bit_flip_detected),
 	        cmocka_unit_test(test_ondisk_classifies_empty_short_and_garbage),

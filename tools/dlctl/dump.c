@@ -75,16 +75,44 @@ static void json_slot_begin(struct dump_ctx *c, uint64_t slot, const struct slot
 	c->first = false;
 }
 
+static void dump_mailbox_json(const struct slot_view *mv, const struct ondisk_mailbox *m)
+{
+	printf(", \"mailbox\": {\"state\": \"%s\", \"lba\": %llu", ondisk_state_name(mv->state),
+	       (unsigned long long)mv->lba);
+	if (mv->best_disk >= 0)
+		printf(", \"requester_host_id\": %llu, \"resource\": %u, \"lver\": %llu, \"mode\": %u",
+		       (unsigned long long)m->hdr.writer_host_id, m->resource_index,
+		       (unsigned long long)m->lver, m->mode);
+	printf("}");
+}
+
+static void dump_mailbox_human(uint32_t host_id, const struct slot_view *mv,
+                               const struct ondisk_mailbox *m)
+{
+	if (mv->state == ONDISK_EMPTY)
+		return;
+	if (mv->best_disk < 0)
+		printf("        mailbox of host %u: %s\n", host_id, ondisk_state_name(mv->state));
+	else
+		printf("        mailbox of host %u: %s: host %llu asks for resource %u (lver %llu)\n",
+		       host_id, ondisk_state_name(mv->state),
+		       (unsigned long long)m->hdr.writer_host_id, m->resource_index,
+		       (unsigned long long)m->lver);
+}
+
 static void dump_host(void *ctx, uint32_t host_id, const struct slot_view *v,
-                      const struct ondisk_host *rec)
+                      const struct ondisk_host *rec, const struct slot_view *mv,
+                      const struct ondisk_mailbox *mailbox)
 {
 	struct dump_ctx *c = ctx;
 	char when[32], joined[32], disks[128], uuid[40], boot[40];
-
 	if (inspect_state_is_damage(v->state))
+		c->damaged++;
+	if (inspect_state_is_damage(mv->state))
 		c->damaged++;
 	if (c->json) {
 		json_slot_begin(c, host_id, v);
+		dump_mailbox_json(mv, mailbox);
 		if (v->best_disk >= 0) {
 			ondisk_uuid_format(rec->host_uuid, uuid);
 			ondisk_uuid_format(rec->boot_id, boot);
@@ -101,7 +129,7 @@ static void dump_host(void *ctx, uint32_t host_id, const struct slot_view *v,
 		printf("}");
 		return;
 	}
-	if (v->state == ONDISK_EMPTY && !c->all) {
+	if (v->state == ONDISK_EMPTY && mv->state == ONDISK_EMPTY && !c->all) {
 		c->hosts_hidden++;
 		return;
 	}
@@ -112,13 +140,14 @@ static void dump_host(void *ctx, uint32_t host_id, const struct slot_view *v,
 	if (v->best_disk < 0) {
 		printf("  %-5u %-12s %-8s %-24s %-10s %-21s %s\n", host_id,
 		       ondisk_state_name(v->state), "-", "-", "-", "-", disks);
-		return;
+	} else {
+		dlctl_wall_text(rec->renewed_wall_ms, when, sizeof(when));
+		dlctl_wall_text(rec->joined_wall_ms, joined, sizeof(joined));
+		printf("  %-5u %-12s %-8s %-24s %-10llu %-21s %s\n", host_id,
+		       ondisk_state_name(v->state), host_state_name(rec->state), rec->host_name,
+		       (unsigned long long)rec->hdr.writer_generation, when, disks);
 	}
-	dlctl_wall_text(rec->renewed_wall_ms, when, sizeof(when));
-	dlctl_wall_text(rec->joined_wall_ms, joined, sizeof(joined));
-	printf("  %-5u %-12s %-8s %-24s %-10llu %-21s %s\n", host_id, ondisk_state_name(v->state),
-	       host_state_name(rec->state), rec->host_name,
-	       (unsigned long long)rec->hdr.writer_generation, when, disks);
+	dump_mailbox_human(host_id, mv, mailbox);
 }
 
 /* Human output: close the host table before the first directory or resource line. */

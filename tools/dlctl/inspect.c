@@ -92,6 +92,11 @@ static enum ondisk_state dec_host(const void *sector, const struct ondisk_expect
 	return ondisk_host_decode(sector, ex, out);
 }
 
+static enum ondisk_state dec_mailbox(const void *sector, const struct ondisk_expect *ex, void *out)
+{
+	return ondisk_mailbox_decode(sector, ex, out);
+}
+
 static enum ondisk_state dec_dir(const void *sector, const struct ondisk_expect *ex, void *out)
 {
 	return ondisk_dirent_sector_decode(sector, ex, out);
@@ -119,23 +124,35 @@ static int inspect_read(struct inspect *in, uint64_t offset, uint32_t count)
 	return space_read_all(in->s, offset, count, in->bufs, in->results, deadline);
 }
 
+/* Host slots and mailboxes: two reads, the mailboxes kept in a second set of buffers. */
 static int inspect_hosts(struct inspect *in, const struct inspect_ops *ops, void *ctx)
 {
 	const struct layout *l = &in->s->layout;
+	struct ondisk_mailbox *mrecs;
+	struct slot_view *mviews;
+	struct ondisk_mailbox mtmp;
 	struct ondisk_host rec, tmp;
 	struct slot_view v;
-	int rc = inspect_read(in, l->host_area_offset, l->max_hosts);
+	int rc;
 
-	if (rc < 0)
-		return rc;
-	for (uint32_t h = 1; h <= l->max_hosts; h++) {
+	mrecs = calloc(l->max_hosts, sizeof(*mrecs));
+	mviews = calloc(l->max_hosts, sizeof(*mviews));
+	rc = (mrecs && mviews) ? inspect_read(in, l->mailbox_offset, l->max_hosts) : -ENOMEM;
+	for (uint32_t h = 1; rc == 0 && h <= l->max_hosts; h++)
+		inspect_slot(in, h - 1, layout_mailbox_offset(l, h), ONDISK_KIND_MAILBOX,
+		             dec_mailbox, &mrecs[h - 1], &mtmp, sizeof(mtmp), &mviews[h - 1]);
+	if (rc == 0)
+		rc = inspect_read(in, l->host_area_offset, l->max_hosts);
+	for (uint32_t h = 1; rc == 0 && h <= l->max_hosts; h++) {
 		memset(&rec, 0, sizeof(rec));
 		inspect_slot(in, h - 1, layout_host_offset(l, h), ONDISK_KIND_HOST, dec_host, &rec,
 		             &tmp, sizeof(rec), &v);
 		if (ops->host)
-			ops->host(ctx, h, &v, &rec);
+			ops->host(ctx, h, &v, &rec, &mviews[h - 1], &mrecs[h - 1]);
 	}
-	return 0;
+	free(mviews);
+	free(mrecs);
+	return rc;
 }
 
 static int inspect_directory(struct inspect *in, const struct inspect_ops *ops, void *ctx)

@@ -36,13 +36,17 @@ static void verify_slot(struct verify_ctx *c, const char *what, const struct slo
 }
 
 static void verify_host(void *ctx, uint32_t host_id, const struct slot_view *v,
-                        const struct ondisk_host *rec)
+                        const struct ondisk_host *rec, const struct slot_view *mv,
+                        const struct ondisk_mailbox *mailbox)
 {
 	char what[64];
 
 	(void)rec;
+	(void)mailbox;
 	snprintf(what, sizeof(what), "host slot %u", host_id);
 	verify_slot(ctx, what, v);
+	snprintf(what, sizeof(what), "mailbox of host %u", host_id);
+	verify_slot(ctx, what, mv);
 }
 
 static void verify_dir_sector(void *ctx, uint32_t dir_sector, const struct slot_view *v)
