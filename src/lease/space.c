@@ -94,10 +94,33 @@ int space_open(struct space *s, struct ioe *ioe, const char *const *paths, uint3
 	return 0;
 }
 
+int space_open_attached(struct space *s, struct ioe *ioe, const int *ioe_indexes,
+			const uint64_t *size_bytes, uint32_t sector_size, const char *const *names,
+			uint32_t count)
+{
+	memset(s, 0, sizeof(*s));
+	s->ioe = ioe;
+	if (count == 0 || count > IOE_DISKS_MAX)
+		return -EINVAL;
+	s->path_count = count;
+	for (uint32_t i = 0; i < count; i++) {
+		struct space_disk *d = &s->disks[i];
+
+		d->path = names[i];
+		d->ioe_index = ioe_indexes[i];
+		d->open_rc = 0;
+		d->header_state = ONDISK_UNREADABLE;
+		d->dev.fd = -1;
+		d->dev.size_bytes = size_bytes[i];
+		d->dev.logical_sector_size = sector_size;
+		d->dev.physical_sector_size = sector_size;
+	}
+	return 0;
+}
+
 void space_close(struct space *s)
 {
-	for (uint32_t i = 0; i < s->path_count; i++) {
-		if (s->disks[i].open_rc == 0)
+	for (uint32_t i = 0; i < s->path_count; i++) {		if (s->disks[i].open_rc == 0 && s->disks[i].dev.fd >= 0)
 			ioe_dev_close(&s->disks[i].dev);
 	}
 	s->path_count = 0;
