@@ -30,6 +30,7 @@ enum hostwatch_verdict hostwatch_update(struct hostwatch *w, const struct timing
 	if (!majority)
 		return w->verdict; /* a minority view proves nothing either way */
 	if (!w->have || !hostwatch_same(w, freshest)) {
+		w->changes += w->have;
 		w->have = true;
 		w->empty = freshest == NULL;
 		w->generation = freshest ? freshest->hdr.writer_generation : 0;

@@ -32,6 +32,7 @@ struct hostwatch {
 	uint64_t seq;
 	uint32_t state;    /* enum ondisk_host_state of the freshest record */
 	uint64_t since_ns; /* completion of the first read that saw this value */
+	uint32_t changes;  /* values seen after the first: > 0 proves the host was live */
 	enum hostwatch_verdict verdict;
 };
 

@@ -95,8 +95,8 @@ int space_open(struct space *s, struct ioe *ioe, const char *const *paths, uint3
 }
 
 int space_open_attached(struct space *s, struct ioe *ioe, const int *ioe_indexes,
-			const uint64_t *size_bytes, uint32_t sector_size, const char *const *names,
-			uint32_t count)
+                        const uint64_t *size_bytes, uint32_t sector_size, const char *const *names,
+                        uint32_t count)
 {
 	memset(s, 0, sizeof(*s));
 	s->ioe = ioe;
@@ -120,7 +120,8 @@ int space_open_attached(struct space *s, struct ioe *ioe, const int *ioe_indexes
 
 void space_close(struct space *s)
 {
-	for (uint32_t i = 0; i < s->path_count; i++) {		if (s->disks[i].open_rc == 0 && s->disks[i].dev.fd >= 0)
+	for (uint32_t i = 0; i < s->path_count; i++) {
+		if (s->disks[i].open_rc == 0 && s->disks[i].dev.fd >= 0)
 			ioe_dev_close(&s->disks[i].dev);
 	}
 	s->path_count = 0;

@@ -62,8 +62,8 @@ void space_close(struct space *s);
 /* Use disks already attached to the engine (the simulator's in-memory disks): disk i is
  * engine index ioe_indexes[i], of size_bytes[i], named names[i]. Returns 0 or -EINVAL. */
 int space_open_attached(struct space *s, struct ioe *ioe, const int *ioe_indexes,
-			const uint64_t *size_bytes, uint32_t sector_size, const char *const *names,
-			uint32_t count);
+                        const uint64_t *size_bytes, uint32_t sector_size, const char *const *names,
+                        uint32_t count);
 
 /* Read and classify every disk's header and agree on one. Returns 0, -EUCLEAN (no
  * valid header on any disk), -ENODEV (nothing readable), -ESTALE (disks disagree). */

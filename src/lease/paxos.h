@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * paxos.h: the decision rules of Disk Paxos (Gafni & Lamport, 2003) for one
+ * lease instance, as pure functions over the blocks a round has read. No
+ * I/O, no clock: resource.c sends the rounds and asks these functions what
+ * the blocks mean.
+ *
+ * One instance per lease version: the instance t = lver decides the owner
+ * (host id, generation) that holds the lease with fencing token t. Host p's
+ * block holds (lver, mbal, bal, inp). For target instance t, a block with
+ * lver < t is an empty block of t; a block with lver > t means the lease has
+ * moved on (abort, re-read).
+ *
+ * A phase (paper §4, "Phase 1: choosing a value", "Phase 2: committing it")
+ * writes p's own block to every disk, then reads every block from every disk.
+ * It succeeds when, for every host q in 1..bound, q's block was read (valid
+ * or empty) on a majority of the disks that answered the round, and no block
+ * of another host carries a larger mbal.
+ *
+ * Damaged blocks (checksum, identity): never "empty". Recovery rule
+ * (docs/design.md, "Damaged ballots"): when every disk of the lockspace
+ * answered the round and q is not live (dead, left, or rejoined with a newer
+ * generation), q's damaged copies count as empty; a live q repairs its own
+ * block the next time it writes it.
+ */
+#ifndef DL_PAXOS_H
+#define DL_PAXOS_H
+
+#include "base/compat.h"
+#include "io/ioe.h"
+#include "ondisk/ondisk.h"
+
+#define PAXOS_MBAL_STRIDE 2048u /* mbal = k * stride + host id: unique per host */
+
+_Static_assert(PAXOS_MBAL_STRIDE > 2000u, "stride exceeds every host id");
+
+struct paxos_value {
+	uint64_t owner_host_id;
+	uint64_t owner_generation;
+};
+
+/* The blocks of hosts 1..bound as one round read them, per disk. */
+struct paxos_view {
+	uint32_t disk_count; /* disks of the lockspace */
+	uint32_t bound;
+	bool disk_ok[IOE_DISKS_MAX];
+	enum ondisk_state *state;     /* [disk * bound + (q - 1)] */
+	struct ondisk_ballot *blocks; /* same indexing; valid where state == VALID */
+};
+
+enum paxos_verdict {
+	PAXOS_OK = 0,
+	PAXOS_NO_QUORUM,   /* too few disks answered for some block: retry */
+	PAXOS_MBAL_HIGHER, /* another host has joined a higher ballot: abort, retry higher */
+	PAXOS_LVER_MOVED,  /* a block of a later instance: the lease moved on, re-read */
+	PAXOS_DAMAGED,     /* a live host's block is damaged on too many disks: ask it to repair */
+};
+
+/* Liveness oracle for the recovery rule: true if host q may still be writing blocks. */
+typedef bool (*paxos_live_fn)(void *ctx, uint32_t host_id);
+
+struct paxos_result {
+	enum paxos_verdict verdict;
+	bool have_value;          /* a block of instance t with bal > 0 was seen */
+	struct paxos_value value; /* the inp of the block with the highest bal */
+	uint64_t value_bal;
+	uint64_t max_mbal; /* highest mbal seen in instance t (for the next attempt) */
+	uint32_t blocker;  /* the host behind MBAL_HIGHER / DAMAGED / NO_QUORUM */
+};
+
+/* Judge a phase read for instance lver by host self with ballot mbal. */
+void paxos_judge(const struct paxos_view *v, uint64_t lver, uint32_t self, uint64_t mbal,
+                 paxos_live_fn live, void *ctx, struct paxos_result *out);
+
+/* The smallest ballot of host self above every mbal in max_seen. */
+uint64_t paxos_next_mbal(uint64_t max_seen, uint32_t self);
+
+const char *paxos_verdict_name(enum paxos_verdict v);
+
+#endif /* DL_PAXOS_H */

@@ -1,0 +1,719 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * resource.c: the resource lease state machine of resource.h.
+ *
+ * Every read round reads, per disk, the lease area from the leader through
+ * the ballot of host `bound` (one request) and the host slots in the window
+ * (bound, bound + RESOURCE_WINDOW] (another). Host ids are dense (delta.h),
+ * and a new host waits join_wait >= (1 + rho) T after its join became
+ * visible before it writes any ballot, so a window that shows no new host
+ * proves that no block beyond `bound` was written before this round's reads
+ * (docs/design.md, "Reading only the slots in use"). A window that shows a
+ * new host raises `bound` and redoes the round's attempt.
+ */
+#include "base/compat.h"
+#include "resource.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/check.h"
+#include "base/log.h"
+#include "banned.h"
+
+DL_PRINTF(3, 4) static void res_fail(struct resource *r, int error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->why, sizeof(r->why), fmt, ap);
+	va_end(ap);
+	r->state = RES_FAILED;
+	r->error = error;
+	dl_info("resource %u: %s", r->index, r->why);
+}
+
+static uint32_t res_ss(const struct resource *r)
+{
+	return r->space->header.sector_size;
+}
+
+static uint64_t res_now(const struct resource *r)
+{
+	return clock_now_ns(r->clk);
+}
+
+/* Sectors per disk in rbuf: leader, request, rbuf_bound ballots, the window. */
+static size_t res_stride(const struct resource *r)
+{
+	return 2 + (size_t)r->rbuf_bound + RESOURCE_WINDOW;
+}
+
+static uint8_t *res_rsector(const struct resource *r, uint32_t disk, size_t index)
+{
+	DL_ASSERT(index < res_stride(r));
+	return r->rbuf + ((size_t)disk * res_stride(r) + index) * res_ss(r);
+}
+
+/* Room for ballots 1..bound. */
+static int res_reserve(struct resource *r, uint32_t bound)
+{
+	uint32_t ss = res_ss(r);
+	size_t disks = IOE_DISKS_MAX;
+
+	if (bound <= r->rbuf_bound)
+		return 0;
+	DL_ASSERT(!r->round.busy);
+	free(r->rbuf);
+	free(r->vstate);
+	free(r->vblocks);
+	r->rbuf_bound = bound;
+	r->rbuf = calloc(disks * res_stride(r), ss);
+	r->vstate = calloc(disks * bound, sizeof(*r->vstate));
+	r->vblocks = calloc(disks * bound, sizeof(*r->vblocks));
+	if (!r->rbuf || !r->vstate || !r->vblocks)
+		return -ENOMEM;
+	return 0;
+}
+
+int resource_init(struct resource *r, struct space *space, struct ioe *ioe, const struct timing *tm,
+                  const struct clock *clk, struct delta *self, uint32_t index)
+{
+	uint32_t hosts = space->header.max_hosts;
+
+	memset(r, 0, sizeof(*r));
+	if (index >= space->header.max_resources && index != LAYOUT_DIRECTORY)
+		return -EINVAL;
+	r->space = space;
+	r->tm = tm;
+	r->clk = clk;
+	r->self = self;
+	r->index = index;
+	r->bound = DL_MIN(hosts, DL_MAX(self->host_id, 1u));
+	rand_seed(&r->rng, ((uint64_t)self->host_id << 32) ^ index ^ clock_now_ns(clk));
+	round_init(&r->round, ioe, space);
+	r->wbuf = calloc(IOE_DISKS_MAX, space->header.sector_size);
+	if (!r->wbuf || res_reserve(r, DL_MIN(hosts, DL_MAX(r->bound, 64u))) < 0) {
+		resource_free(r);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void resource_free(struct resource *r)
+{
+	DL_ASSERT(!r->round.busy);
+	free(r->rbuf);
+	free(r->wbuf);
+	free(r->vstate);
+	free(r->vblocks);
+	r->rbuf = r->wbuf = NULL;
+	r->vstate = NULL;
+	r->vblocks = NULL;
+}
+
+const char *resource_state_name(enum resource_state s)
+{
+	static const char *const names[] = {"idle",         "reading",     "watching",
+	                                    "phase1-write", "phase1-read", "phase2-write",
+	                                    "phase2-read",  "committing",  "backoff",
+	                                    "held",         "releasing",   "failed"};
+
+	DL_ASSERT((size_t)s < DL_ARRAY_SIZE(names));
+	return names[s];
+}
+
+bool resource_is_held(const struct resource *r, uint64_t now_ns)
+{
+	return r->held && r->state == RES_HELD && delta_is_live(r->self, now_ns) &&
+	       r->self->generation == r->held_generation;
+}
+
+static void res_submit(struct resource *r, int rc)
+{
+	if (rc < 0) {
+		res_fail(r, rc, "cannot submit a round: %s", strerror(-rc));
+		return;
+	}
+	r->pending = true;
+	r->stats.rounds++;
+}
+
+/* Read round: lease area through ballot `bound`, plus the window of host slots. */
+static void res_submit_read(struct resource *r)
+{
+	const struct layout *l = &r->space->layout;
+	uint32_t hosts = l->max_hosts, ss = res_ss(r);
+	uint32_t wlo = r->bound + 1, wcount = DL_MIN(hosts - r->bound, RESOURCE_WINDOW);
+
+	if (res_reserve(r, r->bound) < 0)
+		return res_fail(r, -ENOMEM, "out of memory for %u ballots", r->bound);
+	round_reset(&r->round);
+	for (uint32_t i = 0; i < r->space->path_count; i++) {
+		round_add(&r->round, i, IOE_READ, layout_lease_base(l, r->index),
+		          res_rsector(r, i, 0), (2 + r->bound) * ss);
+		if (wcount)
+			round_add(&r->round, i, IOE_READ, layout_host_offset(l, wlo),
+			          res_rsector(r, i, 2 + r->rbuf_bound), wcount * ss);
+		r->stats.bytes_read += (uint64_t)(2 + r->bound + wcount) * ss;
+	}
+	res_submit(r, round_submit(&r->round, res_now(r), r->tm->io_timeout_ns));
+}
+
+/* Is any host slot in the window in use? Raises bound to the highest one found. */
+static bool res_window_grew(struct resource *r)
+{
+	const struct layout *l = &r->space->layout;
+	uint32_t wcount = DL_MIN(l->max_hosts - r->bound, RESOURCE_WINDOW), top = r->bound;
+
+	for (uint32_t i = 0; i < r->space->path_count; i++) {
+		if (!round_disk_ok(&r->round, i))
+			continue;
+		for (uint32_t k = 0; k < wcount; k++) {
+			uint32_t h = r->bound + 1 + k;
+			struct ondisk_expect ex;
+			struct ondisk_host rec;
+
+			space_expect(r->space, i, ONDISK_KIND_HOST, layout_host_offset(l, h), &ex);
+			if (ondisk_host_decode(res_rsector(r, i, 2 + r->rbuf_bound + k), &ex,
+			                       &rec) != ONDISK_EMPTY)
+				top = DL_MAX(top, h); /* valid or damaged: someone wrote it */
+		}
+	}
+	if (top == r->bound)
+		return false;
+	r->bound = top;
+	return true;
+}
+
+/* Decode the ballots 1..bound of the last read round into the view arrays. */
+static void res_decode_blocks(struct resource *r, struct paxos_view *v)
+{
+	const struct layout *l = &r->space->layout;
+
+	memset(v, 0, sizeof(*v));
+	v->disk_count = r->space->path_count;
+	v->bound = r->bound;
+	v->state = r->vstate;
+	v->blocks = r->vblocks;
+	for (uint32_t i = 0; i < r->space->path_count; i++) {
+		v->disk_ok[i] = round_disk_ok(&r->round, i);
+		for (uint32_t q = 1; q <= r->bound; q++) {
+			size_t k = (size_t)i * r->bound + (q - 1);
+			struct ondisk_expect ex;
+
+			r->vstate[k] = ONDISK_UNREADABLE;
+			if (!v->disk_ok[i])
+				continue;
+			space_expect(r->space, i, ONDISK_KIND_BALLOT,
+			             layout_ballot_offset(l, r->index, q), &ex);
+			r->vstate[k] =
+			        ondisk_ballot_decode(res_rsector(r, i, 1 + q), &ex, &r->vblocks[k]);
+		}
+	}
+}
+
+/* The freshest leader copy among answering disks: highest lver, a released copy first. */
+static bool res_decode_leader(struct resource *r)
+{
+	const struct layout *l = &r->space->layout;
+	bool have = false;
+
+	memset(&r->leader, 0, sizeof(r->leader));
+	for (uint32_t i = 0; i < r->space->path_count; i++) {
+		struct ondisk_expect ex;
+		struct ondisk_leader rec;
+
+		if (!round_disk_ok(&r->round, i))
+			continue;
+		space_expect(r->space, i, ONDISK_KIND_LEADER, layout_leader_offset(l, r->index),
+		             &ex);
+		if (ondisk_leader_decode(res_rsector(r, i, 0), &ex, &rec) != ONDISK_VALID)
+			continue;
+		if (!have || rec.lver > r->leader.lver ||
+		    (rec.lver == r->leader.lver && rec.owner_host_id == 0)) {
+			r->leader = rec;
+			have = true;
+		}
+	}
+	return have;
+}
+
+/* Recovery-rule oracle, asked while judging a phase read: q is not live if a read
+ * submitted at seen_ns proved it dead or gone, and the phase read was submitted early
+ * enough that it ended before seen_ns + join_wait: a host rejoining after that proof
+ * writes no ballot before then. The phase read may take io_timeout (times 1 + rho). */
+static bool res_host_live(void *ctx, uint32_t host_id)
+{
+	struct resource *r = ctx;
+	uint64_t window = r->tm->join_wait_ns - r->tm->io_timeout_ns -
+	                  r->tm->io_timeout_ns / (1000000u / TIMING_DRIFT_PPM);
+
+	if (host_id == r->self->host_id)
+		return true;
+	for (uint32_t k = 0; k < r->dead_count; k++) {
+		if (r->dead[k].host_id == host_id &&
+		    r->round.submit_ns < r->dead[k].seen_ns + window)
+			return false;
+	}
+	return true;
+}
+
+/* Is incarnation (host_id, generation) known to be over? */
+static bool res_incarnation_over(const struct resource *r, uint64_t host_id, uint64_t generation)
+{
+	for (uint32_t k = 0; k < r->dead_count; k++) {
+		if (r->dead[k].host_id == host_id && generation <= r->dead[k].generation)
+			return true;
+	}
+	return false;
+}
+
+static void res_note_dead(struct resource *r, uint32_t host_id, uint64_t generation)
+{
+	uint32_t k;
+
+	for (k = 0; k < r->dead_count && r->dead[k].host_id != host_id; k++)
+		;
+	if (k == RESOURCE_DEAD_HOSTS_MAX)
+		k = 0; /* forget the oldest slot: only costs another watch */
+	r->dead[k].host_id = host_id;
+	r->dead[k].generation = DL_MAX(generation, k < r->dead_count ? r->dead[k].generation : 0);
+	r->dead[k].seen_ns = r->round.submit_ns; /* the read that proved it started here */
+	r->dead_count = DL_MAX(r->dead_count, k + 1);
+}
+
+static void res_backoff(struct resource *r, const char *what)
+{
+	uint64_t now = res_now(r);
+
+	r->stats.aborts++;
+	if (++r->attempts >= RESOURCE_ATTEMPTS_MAX)
+		return res_fail(r, -EAGAIN, "gave up after %u attempts (%s)", r->attempts, what);
+	if (r->give_up_ns && now >= r->give_up_ns)
+		return res_fail(r, -ETIMEDOUT, "timed out (%s)", what);
+	r->state = RES_BACKOFF;
+	r->backoff_until_ns = now + rand_below(&r->rng, r->tm->poll_interval_ns + 1);
+	dl_debug("resource %u: backing off: %s", r->index, what);
+}
+
+/* Our block for the target instance, encoded per disk. */
+static void res_submit_block(struct resource *r)
+{
+	uint64_t offset = layout_ballot_offset(&r->space->layout, r->index, r->self->host_id);
+	uint32_t ss = res_ss(r);
+
+	DL_ASSERT(r->bal <= r->mbal);
+	round_reset(&r->round);
+	for (uint32_t i = 0; i < r->space->path_count; i++) {
+		struct ondisk_expect ex;
+		struct ondisk_ballot b;
+
+		space_expect(r->space, i, ONDISK_KIND_BALLOT, offset, &ex);
+		memset(&b, 0, sizeof(b));
+		ondisk_hdr_init(&b.hdr, ONDISK_KIND_BALLOT, ex.lockspace_uuid, ex.disk_index,
+		                ex.lba);
+		b.hdr.writer_host_id = r->self->host_id;
+		b.hdr.writer_generation = r->self->generation;
+		b.mbal = b.hdr.seq = r->mbal;
+		b.bal = r->bal;
+		b.inp_owner_host_id = r->inp.owner_host_id;
+		b.inp_owner_generation = r->inp.owner_generation;
+		b.lver = r->target;
+		ondisk_ballot_encode(&b, ss, r->wbuf + (size_t)i * ss);
+		round_add(&r->round, i, IOE_WRITE, offset, r->wbuf + (size_t)i * ss, ss);
+		r->stats.bytes_written += ss;
+	}
+	res_submit(r, round_submit(&r->round, res_now(r), r->tm->io_timeout_ns));
+}
+
+/* The leader record for instance `lver` naming `owner`, encoded per disk. */
+static void res_submit_leader(struct resource *r, uint64_t lver, const struct paxos_value *owner,
+                              uint32_t reason)
+{
+	uint64_t offset = layout_leader_offset(&r->space->layout, r->index);
+	uint32_t ss = res_ss(r);
+
+	round_reset(&r->round);
+	for (uint32_t i = 0; i < r->space->path_count; i++) {
+		struct ondisk_expect ex;
+		struct ondisk_leader ld;
+
+		space_expect(r->space, i, ONDISK_KIND_LEADER, offset, &ex);
+		memset(&ld, 0, sizeof(ld));
+		ondisk_hdr_init(&ld.hdr, ONDISK_KIND_LEADER, ex.lockspace_uuid, ex.disk_index,
+		                ex.lba);
+		ld.hdr.writer_host_id = r->self->host_id;
+		ld.hdr.writer_generation = r->self->generation;
+		ld.lver = ld.hdr.seq = lver;
+		ld.owner_host_id = owner->owner_host_id;
+		ld.owner_generation = owner->owner_generation;
+		ld.resource_index = r->index;
+		ld.reason = reason;
+		ld.prev_owner_host_id = r->leader.owner_host_id;
+		ld.prev_owner_generation = r->leader.owner_generation;
+		ld.since_wall_ms = clock_wall_ms();
+		memcpy(ld.name, r->leader.name, sizeof(ld.name));
+		ondisk_leader_encode(&ld, ss, r->wbuf + (size_t)i * ss);
+		round_add(&r->round, i, IOE_WRITE, offset, r->wbuf + (size_t)i * ss, ss);
+		r->stats.bytes_written += ss;
+	}
+	res_submit(r, round_submit(&r->round, res_now(r), r->tm->io_timeout_ns));
+}
+
+/* Begin a ballot for r->target with a ballot number above everything seen. */
+static void res_begin_ballot(struct resource *r, uint64_t max_mbal_seen, bool same_instance)
+{
+	uint64_t floor = DL_MAX(max_mbal_seen, r->mbal);
+
+	if (!same_instance) {
+		r->bal = 0;
+		memset(&r->inp, 0, sizeof(r->inp));
+	}
+	r->mbal = paxos_next_mbal(floor, r->self->host_id);
+	DL_ASSERT(r->mbal > floor);
+	r->stats.ballots++;
+	r->state = RES_P1_WRITE;
+	res_submit_block(r);
+}
+
+/* Our own block copies in the target instance: the freshest one restores bal/inp/mbal
+ * after a restart (paper: a processor recovers its block before proposing again). */
+static void res_recover_own(struct resource *r, const struct paxos_view *v)
+{
+	for (uint32_t i = 0; i < v->disk_count; i++) {
+		size_t k = (size_t)i * v->bound + (r->self->host_id - 1);
+		const struct ondisk_ballot *b = &v->blocks[k];
+
+		if (!v->disk_ok[i] || v->state[k] != ONDISK_VALID || b->lver != r->target)
+			continue;
+		r->mbal = DL_MAX(r->mbal, b->mbal);
+		if (b->bal > r->bal) {
+			r->bal = b->bal;
+			r->inp.owner_host_id = b->inp_owner_host_id;
+			r->inp.owner_generation = b->inp_owner_generation;
+		}
+	}
+}
+
+static uint64_t res_max_block_lver(const struct paxos_view *v, uint64_t *max_mbal, uint64_t lver)
+{
+	uint64_t top = 0;
+
+	*max_mbal = 0;
+	for (uint32_t i = 0; i < v->disk_count; i++) {
+		for (uint32_t q = 0; q < v->bound; q++) {
+			size_t k = (size_t)i * v->bound + q;
+
+			if (!v->disk_ok[i] || v->state[k] != ONDISK_VALID)
+				continue;
+			top = DL_MAX(top, v->blocks[k].lver);
+			if (v->blocks[k].lver >= lver)
+				*max_mbal = DL_MAX(*max_mbal, v->blocks[k].mbal);
+		}
+	}
+	return top;
+}
+
+/* Is the owner the leader names gone (dead, left, or rejoined with a newer generation)? */
+static bool res_owner_gone(struct resource *r)
+{
+	return r->leader.owner_host_id == 0 ||
+	       res_incarnation_over(r, r->leader.owner_host_id, r->leader.owner_generation);
+}
+
+static void res_watch(struct resource *r, uint32_t host_id, uint64_t generation, bool blocker)
+{
+	r->state = RES_WATCH;
+	if (r->watch_host != host_id || r->watch_generation != generation ||
+	    r->watch_blocker != blocker) {
+		hostwatch_reset(&r->watch);
+		r->watch_host = host_id;
+		r->watch_generation = generation;
+		r->watch_blocker = blocker;
+	}
+	r->backoff_until_ns = res_now(r); /* poll at once */
+}
+
+static void res_watch_owner(struct resource *r)
+{
+	res_watch(r, (uint32_t)r->leader.owner_host_id, r->leader.owner_generation, false);
+}
+
+static void res_read_done(struct resource *r)
+{
+	uint64_t max_mbal, top, last;
+	struct paxos_view v;
+	bool same;
+
+	if (round_ok_count(&r->round) < space_majority(r->space))
+		return res_backoff(r, "too few disks answered");
+	if (res_window_grew(r))
+		return res_submit_read(r);
+	res_decode_leader(r);
+	res_decode_blocks(r, &v);
+	last = r->leader.lver;
+	top = res_max_block_lver(&v, &max_mbal, last + 1);
+	same = r->target == DL_MAX(last + 1, top);
+	r->target = DL_MAX(last + 1, top);
+	if (!same) {
+		r->mbal = r->bal = 0; /* a new instance: our block of it starts empty */
+		memset(&r->inp, 0, sizeof(r->inp));
+	}
+	res_recover_own(r, &v);
+	if (r->leader.owner_host_id == r->self->host_id &&
+	    r->leader.owner_generation == r->self->generation && top <= last) {
+		r->held = true; /* the leader already names this incarnation */
+		r->token = last;
+		r->held_generation = r->self->generation;
+		r->state = RES_HELD;
+		return;
+	}
+	if (!res_owner_gone(r))
+		return res_watch_owner(r);
+	r->reason = r->leader.owner_host_id == 0 ? ONDISK_REASON_ACQUIRE : r->reason;
+	res_begin_ballot(r, max_mbal, true);
+}
+
+static void res_submit_watch(struct resource *r)
+{
+	const struct layout *l = &r->space->layout;
+	uint32_t ss = res_ss(r);
+
+	round_reset(&r->round);
+	for (uint32_t i = 0; i < r->space->path_count; i++) {
+		round_add(&r->round, i, IOE_READ, layout_leader_offset(l, r->index),
+		          res_rsector(r, i, 0), ss);
+		round_add(&r->round, i, IOE_READ, layout_host_offset(l, r->watch_host),
+		          res_rsector(r, i, 1), ss);
+		r->stats.bytes_read += 2ull * ss;
+	}
+	res_submit(r, round_submit(&r->round, res_now(r), r->tm->io_timeout_ns));
+}
+
+/* One poll of the owner's slot (and the leader: a release ends the wait at once). */
+static void res_watch_done(struct resource *r)
+{
+	uint64_t offset = layout_host_offset(&r->space->layout, r->watch_host);
+	struct ondisk_host fresh, rec;
+	uint32_t answered = 0;
+	bool have = false;
+	enum hostwatch_verdict v;
+
+	for (uint32_t i = 0; i < r->space->path_count; i++) {
+		struct ondisk_expect ex;
+		enum ondisk_state st;
+
+		if (!round_disk_ok(&r->round, i))
+			continue;
+		space_expect(r->space, i, ONDISK_KIND_HOST, offset, &ex);
+		st = ondisk_host_decode(res_rsector(r, i, 1), &ex, &rec);
+		answered += st == ONDISK_VALID || st == ONDISK_EMPTY;
+		if (st == ONDISK_VALID &&
+		    (!have || rec.hdr.writer_generation > fresh.hdr.writer_generation ||
+		     (rec.hdr.writer_generation == fresh.hdr.writer_generation &&
+		      rec.hdr.seq > fresh.hdr.seq))) {
+			fresh = rec;
+			have = true;
+		}
+	}
+	v = hostwatch_update(&r->watch, r->tm, answered >= space_majority(r->space),
+	                     have ? &fresh : NULL, r->round.submit_ns, res_now(r));
+	if (res_decode_leader(r) && (r->leader.owner_host_id != r->watch_host ||
+	                             r->leader.owner_generation != r->watch_generation)) {
+		r->state = RES_READ; /* released or taken: start over */
+		return res_submit_read(r);
+	}
+	if (v == HOSTWATCH_DEAD || v == HOSTWATCH_FREE ||
+	    (have && fresh.hdr.writer_generation > r->watch_generation)) {
+		r->reason = v == HOSTWATCH_DEAD || v == HOSTWATCH_FREE
+		                    ? ONDISK_REASON_TAKEOVER_DEAD
+		                    : ONDISK_REASON_TAKEOVER_REJOIN;
+		res_note_dead(r, r->watch_host,
+		              have ? DL_MAX(fresh.hdr.writer_generation - (v == HOSTWATCH_LIVE),
+		                            r->watch_generation)
+		                   : r->watch_generation);
+		r->state = RES_READ;
+		return res_submit_read(r);
+	}
+	if (r->watch_blocker && v == HOSTWATCH_LIVE && r->watch.changes > 0)
+		return res_backoff(
+		        r, "a live host's ballot is damaged; it repairs it when it next writes");
+	if (!r->wait && v == HOSTWATCH_LIVE && r->watch.changes > 0)
+		return res_fail(r, -EBUSY,
+		                "held by host %u ('%s', generation %llu) with token %llu",
+		                r->watch_host, have ? fresh.host_name : "?",
+		                (unsigned long long)r->watch_generation,
+		                (unsigned long long)r->leader.lver);
+	if (r->give_up_ns && res_now(r) >= r->give_up_ns)
+		return res_fail(r, -ETIMEDOUT, "still held by host %u after waiting",
+		                r->watch_host);
+	r->backoff_until_ns = res_now(r) + r->tm->poll_interval_ns;
+}
+
+static void res_phase_write_done(struct resource *r)
+{
+	uint32_t ok = round_ok_count(&r->round);
+
+	if (ok < space_majority(r->space))
+		return res_backoff(r, "ballot write reached too few disks");
+	r->state = r->state == RES_P1_WRITE ? RES_P1_READ : RES_P2_READ;
+	res_submit_read(r);
+}
+
+/* Judge a phase read; on success move to the next phase (or the commit). */
+static void res_phase_read_done(struct resource *r)
+{
+	struct paxos_result res;
+	struct paxos_view v;
+
+	if (round_ok_count(&r->round) < space_majority(r->space))
+		return res_backoff(r, "too few disks answered the ballot read");
+	if (res_window_grew(r))
+		return res_backoff(r, "a new host joined: reading more ballots");
+	res_decode_blocks(r, &v);
+	paxos_judge(&v, r->target, r->self->host_id, r->mbal, res_host_live, r, &res);
+	if (res.verdict == PAXOS_LVER_MOVED) {
+		r->state = RES_READ;
+		return res_submit_read(r);
+	}
+	if (res.verdict == PAXOS_NO_QUORUM || res.verdict == PAXOS_DAMAGED) {
+		/* A damaged block may be the only thing in the way: find out if its writer lives.
+		 */
+		res_watch(r, res.blocker, 0, true);
+		return;
+	}
+	if (res.verdict != PAXOS_OK)
+		return res_backoff(r, paxos_verdict_name(res.verdict));
+	if (r->state == RES_P1_READ) {
+		/* Phase 1 done: propose the value of the highest ballot seen, else ourselves. */
+		r->value.owner_host_id =
+		        res.have_value ? res.value.owner_host_id : r->self->host_id;
+		r->value.owner_generation =
+		        res.have_value ? res.value.owner_generation : r->self->generation;
+		r->bal = r->mbal;
+		r->inp = r->value;
+		r->state = RES_P2_WRITE;
+		return res_submit_block(r);
+	}
+	/* Phase 2 done: the value is chosen. Record it in the leader. */
+	r->state = RES_COMMIT;
+	res_submit_leader(r, r->target, &r->value, r->reason ? r->reason : ONDISK_REASON_ACQUIRE);
+}
+
+static void res_commit_done(struct resource *r)
+{
+	bool ours = r->value.owner_host_id == r->self->host_id &&
+	            r->value.owner_generation == r->self->generation;
+
+	if (round_ok_count(&r->round) < space_majority(r->space))
+		return res_backoff(r, "leader write reached too few disks"); /* rerun finds it */
+	if (!ours) {
+		/* We finished another host's ballot: look again at who holds it now. */
+		r->state = RES_READ;
+		return res_submit_read(r);
+	}
+	r->held = true;
+	r->token = r->target;
+	r->held_generation = r->self->generation;
+	r->state = RES_HELD;
+	dl_info("resource %u acquired by host %u (generation %llu), token %llu", r->index,
+	        r->self->host_id, (unsigned long long)r->self->generation,
+	        (unsigned long long)r->token);
+}
+
+int resource_acquire(struct resource *r, bool wait, uint64_t give_up_ns)
+{
+	if (r->state != RES_IDLE && r->state != RES_FAILED)
+		return -EALREADY;
+	if (!delta_is_live(r->self, res_now(r)))
+		return -ENOLINK;
+	DL_ASSERT(!r->round.busy);
+	r->wait = wait;
+	r->give_up_ns = give_up_ns;
+	r->attempts = 0;
+	r->error = 0;
+	r->why[0] = '\0';
+	r->reason = 0;
+	r->dead_count = 0;
+	r->held = false;
+	r->state = RES_READ;
+	res_submit_read(r);
+	return r->state == RES_FAILED ? r->error : 0;
+}
+
+int resource_release(struct resource *r)
+{
+	struct paxos_value none = {0};
+
+	if (r->state != RES_HELD)
+		return -EINVAL;
+	/* Stop acting first: from here on we never claim the lease, whatever the write does. */
+	r->held = false;
+	if (!delta_is_live(r->self, res_now(r)) || r->self->generation != r->held_generation) {
+		r->state = RES_IDLE;
+		return 0;
+	}
+	r->leader.owner_host_id = r->self->host_id;
+	r->leader.owner_generation = r->held_generation;
+	r->state = RES_RELEASING;
+	res_submit_leader(r, r->token, &none, ONDISK_REASON_RELEASE);
+	return 0;
+}
+
+static void res_judge(struct resource *r)
+{
+	r->pending = false;
+	switch (r->state) {
+	case RES_READ:
+		return res_read_done(r);
+	case RES_WATCH:
+		return res_watch_done(r);
+	case RES_P1_WRITE:
+	case RES_P2_WRITE:
+		return res_phase_write_done(r);
+	case RES_P1_READ:
+	case RES_P2_READ:
+		return res_phase_read_done(r);
+	case RES_COMMIT:
+		return res_commit_done(r);
+	case RES_RELEASING:
+		r->state = RES_IDLE;
+		return;
+	default:
+		return; /* failed or released while the round was in flight */
+	}
+}
+
+uint64_t resource_step(struct resource *r)
+{
+	uint64_t now = res_now(r);
+
+	if (r->pending && round_finished(&r->round)) {
+		res_judge(r);
+		now = res_now(r);
+	}
+	if (r->state == RES_HELD && !resource_is_held(r, now)) {
+		r->held = false;
+		res_fail(r, -ENOLINK, "lost with our host lease (generation %llu)",
+		         (unsigned long long)r->held_generation);
+		return 0;
+	}
+	if (r->pending)
+		return now + r->tm->poll_interval_ns;
+	if ((r->state == RES_BACKOFF || r->state == RES_WATCH) && now >= r->backoff_until_ns) {
+		if (r->state == RES_BACKOFF) {
+			r->state = RES_READ;
+			res_submit_read(r);
+		} else {
+			res_submit_watch(r);
+		}
+		return now + r->tm->io_timeout_ns;
+	}
+	if (r->state == RES_BACKOFF || r->state == RES_WATCH)
+		return r->backoff_until_ns;
+	return 0;
+}

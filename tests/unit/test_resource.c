@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_resource.c: resource leases by Disk Paxos on simulated disks: an
+ * uncontended acquire in six rounds with token 1, release and a higher token
+ * next time, two contenders of whom exactly one wins, takeover only after the
+ * owner's host is dead, fast takeover from an owner that rejoined, a minority
+ * of failed disks, the recovery rule for a dead host's damaged ballot, the
+ * lease lost with its host lease, and the bytes read per acquire.
+ */
+#include "base/compat.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lease/resource.h"
+#include "simfix.h"
+
+#define T_MS 1000u
+#define T_NS (T_MS * 1000000ull)
+#define MS   1000000ull
+
+struct host {
+	struct delta d;
+	struct resource r;
+	bool up;
+};
+
+struct ctx {
+	struct simfix f;
+	struct host h[3];
+	uint32_t count;
+	bool (*until)(struct ctx *c);
+};
+
+static void host_init(struct ctx *c, uint32_t e, uint32_t host_id, uint8_t uuid, uint8_t boot)
+{
+	struct delta_identity id;
+
+	memset(&id, 0, sizeof(id));
+	snprintf(id.host_name, sizeof(id.host_name), "host-%u", host_id);
+	memset(id.host_uuid, uuid, 16);
+	memset(id.boot_id, boot, 16);
+	assert_int_equal(delta_init(&c->h[e].d, &c->f.space[e], c->f.ioe[e], &c->f.tm,
+	                            &c->f.clock.clk, host_id, &id),
+	                 0);
+	assert_int_equal(resource_init(&c->h[e].r, &c->f.space[e], c->f.ioe[e], &c->f.tm,
+	                               &c->f.clock.clk, &c->h[e].d, 0),
+	                 0);
+	c->h[e].up = true;
+	c->count = DL_MAX(c->count, e + 1);
+}
+
+static bool step_all(void *p)
+{
+	struct ctx *c = p;
+
+	for (uint32_t i = 0; i < c->count; i++) {
+		if (!c->h[i].up)
+			continue;
+		delta_step(&c->h[i].d);
+		resource_step(&c->h[i].r);
+	}
+	return c->until ? c->until(c) : false;
+}
+
+static bool run_until(struct ctx *c, bool (*until)(struct ctx *), uint64_t for_ns)
+{
+	c->until = until;
+	return simfix_run(&c->f, simfix_now(&c->f) + for_ns, MS, step_all, c);
+}
+
+static bool all_live(struct ctx *c)
+{
+	for (uint32_t i = 0; i < c->count; i++) {
+		if (c->h[i].up && c->h[i].d.state != DELTA_LIVE)
+			return false;
+	}
+	return true;
+}
+
+static bool r0_settled(struct ctx *c)
+{
+	return c->h[0].r.state == RES_HELD || c->h[0].r.state == RES_FAILED;
+}
+
+static bool r1_settled(struct ctx *c)
+{
+	return c->h[1].r.state == RES_HELD || c->h[1].r.state == RES_FAILED;
+}
+
+static bool both_settled(struct ctx *c)
+{
+	return r0_settled(c) && r1_settled(c);
+}
+
+static bool r0_idle(struct ctx *c)
+{
+	return c->h[0].r.state == RES_IDLE;
+}
+
+static bool never(struct ctx *c)
+{
+	(void)c;
+	return false;
+}
+
+static void join_all(struct ctx *c)
+{
+	for (uint32_t i = 0; i < c->count; i++)
+		assert_int_equal(delta_join(&c->h[i].d, false), 0);
+	assert_true(run_until(c, all_live, 10 * T_NS));
+}
+
+static void teardown_ctx(struct ctx *c)
+{
+	for (uint32_t i = 0; i < c->count; i++) {
+		for (int k = 0; k < 10000 && (c->h[i].d.round.busy || c->h[i].r.round.busy); k++) {
+			ioe_sim_clock_advance(&c->f.clock, MS);
+			ioe_poll(c->f.ioe[i], 0);
+			round_finished(&c->h[i].d.round);
+			round_finished(&c->h[i].r.round);
+		}
+		resource_free(&c->h[i].r);
+		delta_free(&c->h[i].d);
+	}
+	simfix_free(&c->f);
+}
+
+/* The leader record of resource 0 on disk 0, as the disk holds it now. */
+static void disk_leader(struct ctx *c, struct ondisk_leader *out)
+{
+	uint64_t off = layout_leader_offset(&c->f.space[0].layout, 0);
+	struct ondisk_expect ex;
+
+	space_expect(&c->f.space[0], 0, ONDISK_KIND_LEADER, off, &ex);
+	assert_int_equal(ondisk_leader_decode(ioe_sim_disk_data(c->f.disks[0]) + off, &ex, out),
+	                 ONDISK_VALID);
+}
+
+static void test_resource_uncontended_acquire_release(void **state)
+{
+	static struct ctx c;
+	struct ondisk_leader ld;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(simfix_init(&c.f, 1, 1, 512, 8, 4, T_MS), 0);
+	host_init(&c, 0, 1, 0xa1, 0xb1);
+	join_all(&c);
+	assert_int_equal(resource_acquire(&c.h[0].r, false, 0), 0);
+	assert_true(run_until(&c, r0_settled, 5 * T_NS));
+	assert_int_equal(c.h[0].r.state, RES_HELD);
+	assert_true(resource_is_held(&c.h[0].r, simfix_now(&c.f)));
+	assert_int_equal(c.h[0].r.token, 1);
+	/* read, phase 1 write + read, phase 2 write + read, commit */
+	assert_int_equal(c.h[0].r.stats.rounds, 6);
+	disk_leader(&c, &ld);
+	assert_int_equal(ld.owner_host_id, 1);
+	assert_int_equal(ld.owner_generation, c.h[0].d.generation);
+	assert_int_equal(ld.lver, 1);
+	assert_int_equal(ld.reason, ONDISK_REASON_ACQUIRE);
+	assert_int_equal(resource_release(&c.h[0].r), 0);
+	assert_false(resource_is_held(&c.h[0].r, simfix_now(&c.f)));
+	assert_true(run_until(&c, r0_idle, 5 * T_NS));
+	disk_leader(&c, &ld);
+	assert_int_equal(ld.owner_host_id, 0);
+	assert_int_equal(ld.reason, ONDISK_REASON_RELEASE);
+	assert_int_equal(ld.prev_owner_host_id, 1);
+	assert_int_equal(resource_acquire(&c.h[0].r, false, 0), 0);
+	assert_true(run_until(&c, r0_settled, 5 * T_NS));
+	assert_int_equal(c.h[0].r.token, 2); /* strictly greater, always */
+	teardown_ctx(&c);
+}
+
+/* Two hosts try at once: exactly one holds, the other is told who. */
+static void test_resource_two_contenders_one_winner(void **state)
+{
+	static struct ctx c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(simfix_init(&c.f, 3, 2, 512, 8, 4, T_MS), 0);
+	host_init(&c, 0, 1, 0xa1, 0xb1);
+	host_init(&c, 1, 2, 0xa2, 0xb2);
+	join_all(&c);
+	assert_int_equal(resource_acquire(&c.h[0].r, false, 0), 0);
+	assert_int_equal(resource_acquire(&c.h[1].r, false, 0), 0);
+	assert_true(run_until(&c, both_settled, 20 * T_NS));
+	assert_true((c.h[0].r.state == RES_HELD) != (c.h[1].r.state == RES_HELD));
+	if (c.h[0].r.state == RES_HELD) {
+		assert_int_equal(c.h[1].r.error, -EBUSY);
+		assert_non_null(strstr(c.h[1].r.why, "held by host 1"));
+	} else {
+		assert_int_equal(c.h[0].r.error, -EBUSY);
+	}
+	teardown_ctx(&c);
+}
+
+/* The owner crashes: another host takes over only once the owner's lease is over. */
+static void test_resource_takeover_after_owner_dies(void **state)
+{
+	static struct ctx c;
+	uint64_t crash_valid, crash_submit, took;
+	struct ondisk_leader ld;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(simfix_init(&c.f, 3, 2, 4096, 8, 4, T_MS), 0);
+	host_init(&c, 0, 1, 0xa1, 0xb1);
+	host_init(&c, 1, 2, 0xa2, 0xb2);
+	join_all(&c);
+	assert_int_equal(resource_acquire(&c.h[0].r, false, 0), 0);
+	assert_true(run_until(&c, r0_settled, 5 * T_NS));
+	assert_int_equal(c.h[0].r.state, RES_HELD);
+	assert_int_equal(resource_acquire(&c.h[1].r, true, 0), 0);
+	run_until(&c, never, 3 * T_NS);
+	assert_int_equal(c.h[1].r.state, RES_WATCH); /* waits while the owner lives */
+	c.h[0].up = false;                           /* crash */
+	crash_valid = c.h[0].d.valid_until_ns;
+	crash_submit = c.h[0].d.last_submit_ns;
+	assert_true(run_until(&c, r1_settled, 20 * T_NS));
+	took = simfix_now(&c.f);
+	assert_int_equal(c.h[1].r.state, RES_HELD);
+	assert_int_equal(c.h[1].r.token, 2);
+	assert_true(took >= crash_valid);
+	/* failover bound: host_dead after the last renewal, plus polling, plus one acquire */
+	assert_true(took - crash_submit <= 6 * T_NS);
+	disk_leader(&c, &ld);
+	assert_int_equal(ld.owner_host_id, 2);
+	assert_int_equal(ld.reason, ONDISK_REASON_TAKEOVER_DEAD);
+	assert_int_equal(ld.prev_owner_host_id, 1);
+	teardown_ctx(&c);
+}
+
+static bool r1_held(struct ctx *c)
+{
+	return c->h[1].r.state == RES_HELD;
+}
+
+/* An owner that rejoined with a newer generation lost its leases: take over at once. */
+static void test_resource_takeover_from_rejoined_owner(void **state)
+{
+	static struct ctx c;
+	uint64_t start;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(simfix_init(&c.f, 1, 2, 512, 8, 4, T_MS), 0);
+	host_init(&c, 0, 1, 0xa1, 0xb1);
+	host_init(&c, 1, 2, 0xa2, 0xb2);
+	join_all(&c);
+	assert_int_equal(resource_acquire(&c.h[0].r, false, 0), 0);
+	assert_true(run_until(&c, r0_settled, 5 * T_NS));
+	/* host 1 restarts after a reboot: new generation, the old lease is void */
+	c.h[0].up = false;
+	memset(c.h[0].d.id.boot_id, 0xbb, 16);
+	c.h[0].d.state = DELTA_IDLE;
+	c.h[0].up = true;
+	c.h[0].r.state = RES_IDLE;
+	c.h[0].r.held = false;
+	assert_int_equal(delta_join(&c.h[0].d, false), 0);
+	assert_true(run_until(&c, all_live, 5 * T_NS));
+	assert_int_equal(c.h[0].d.generation, 2);
+	start = simfix_now(&c.f);
+	assert_int_equal(resource_acquire(&c.h[1].r, true, 0), 0);
+	assert_true(run_until(&c, r1_held, 10 * T_NS));
+	assert_true(simfix_now(&c.f) - start < 2 * T_NS); /* no host_dead wait */
+	assert_int_equal(c.h[1].r.token, 2);
+	teardown_ctx(&c);
+}
+
+/* A minority of failed disks changes nothing. */
+static void test_resource_minority_of_disks_failed(void **state)
+{
+	static struct ctx c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(simfix_init(&c.f, 5, 1, 512, 8, 4, T_MS), 0);
+	host_init(&c, 0, 1, 0xa1, 0xb1);
+	join_all(&c);
+	ioe_sim_disk_set_failed(c.f.disks[1], IOE_SIM_DISK_EIO);
+	ioe_sim_disk_set_failed(c.f.disks[3], IOE_SIM_DISK_EIO);
+	assert_int_equal(resource_acquire(&c.h[0].r, false, 0), 0);
+	assert_true(run_until(&c, r0_settled, 5 * T_NS));
+	assert_int_equal(c.h[0].r.state, RES_HELD);
+	assert_int_equal(c.h[0].d.state, DELTA_LIVE);
+	teardown_ctx(&c);
+}
+
+/* A dead host's torn ballot must not wedge the resource (sanlock: -214 until re-init). */
+static void test_resource_damaged_ballot_of_dead_host(void **state)
+{
+	static struct ctx c;
+	uint64_t off;
+	uint8_t *p;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(simfix_init(&c.f, 1, 2, 512, 8, 4, T_MS), 0);
+	host_init(&c, 0, 1, 0xa1, 0xb1);
+	host_init(&c, 1, 2, 0xa2, 0xb2);
+	join_all(&c);
+	assert_int_equal(resource_acquire(&c.h[0].r, false, 0), 0);
+	assert_true(run_until(&c, r0_settled, 5 * T_NS));
+	c.h[0].up = false; /* host 1 dies holding it */
+	off = layout_ballot_offset(&c.f.space[0].layout, 0, 1);
+	p = ioe_sim_disk_data(c.f.disks[0]) + off;
+	p[100] ^= 0x40; /* its ballot is corrupted on the only disk */
+	assert_int_equal(resource_acquire(&c.h[1].r, true, 0), 0);
+	assert_true(run_until(&c, r1_settled, 30 * T_NS));
+	assert_int_equal(c.h[1].r.state, RES_HELD);
+	assert_int_equal(c.h[1].r.token, 2);
+	teardown_ctx(&c);
+}
+
+static bool r0_failed(struct ctx *c)
+{
+	return c->h[0].r.state == RES_FAILED;
+}
+
+/* The lease ends with the host lease: no renewal of its own, none needed. */
+static void test_resource_lost_with_host_lease(void **state)
+{
+	static struct ctx c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(simfix_init(&c.f, 1, 1, 512, 8, 4, T_MS), 0);
+	host_init(&c, 0, 1, 0xa1, 0xb1);
+	join_all(&c);
+	assert_int_equal(resource_acquire(&c.h[0].r, false, 0), 0);
+	assert_true(run_until(&c, r0_settled, 5 * T_NS));
+	run_until(&c, never, 10 * T_NS);
+	assert_true(resource_is_held(&c.h[0].r, simfix_now(&c.f)));
+	ioe_sim_disk_set_failed(c.f.disks[0], IOE_SIM_DISK_EIO);
+	assert_true(run_until(&c, r0_failed, 10 * T_NS));
+	assert_int_equal(c.h[0].r.error, -ENOLINK);
+	assert_true(simfix_now(&c.f) >= c.h[0].d.valid_until_ns);
+	ioe_sim_disk_set_failed(c.f.disks[0], IOE_SIM_DISK_OK);
+	teardown_ctx(&c);
+}
+
+/* Only the slots in use are read: far below a tenth of sanlock's 3 MiB per acquire. */
+static void test_resource_bytes_read_per_acquire(void **state)
+{
+	static struct ctx c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(simfix_init(&c.f, 1, 1, 512, 2000, 2, T_MS), 0);
+	host_init(&c, 0, 3, 0xa1, 0xb1);
+	join_all(&c);
+	assert_int_equal(resource_acquire(&c.h[0].r, false, 0), 0);
+	assert_true(run_until(&c, r0_settled, 5 * T_NS));
+	assert_int_equal(c.h[0].r.state, RES_HELD);
+	printf("# acquire read %llu bytes in %u rounds (sanlock: 3 MiB)\n",
+	       (unsigned long long)c.h[0].r.stats.bytes_read, c.h[0].r.stats.rounds);
+	assert_true(c.h[0].r.stats.bytes_read * 10 <= 3u * 1024 * 1024);
+	teardown_ctx(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_resource_uncontended_acquire_release),
+	        cmocka_unit_test(test_resource_two_contenders_one_winner),
+	        cmocka_unit_test(test_resource_takeover_after_owner_dies),
+	        cmocka_unit_test(test_resource_takeover_from_rejoined_owner),
+	        cmocka_unit_test(test_resource_minority_of_disks_failed),
+	        cmocka_unit_test(test_resource_damaged_ballot_of_dead_host),
+	        cmocka_unit_test(test_resource_lost_with_host_lease),
+	        cmocka_unit_test(test_resource_bytes_read_per_acquire),
+	};
+
+	return cmocka_run_group_tests_name("resource", tests, NULL, NULL);
+}
