@@ -576,6 +576,9 @@ static void res_phase_read_done(struct resource *r)
 		return res_backoff(r, "a new host joined: reading more ballots");
 	res_decode_blocks(r, &v);
 	paxos_judge(&v, r->target, r->self->host_id, r->mbal, res_host_live, r, &res);
+	/* A leader copy of this instance or later, on any disk that answered: decided already. */
+	if (res_decode_leader(r) && r->leader.lver >= r->target)
+		res.verdict = PAXOS_LVER_MOVED;
 	if (res.verdict == PAXOS_LVER_MOVED) {
 		r->state = RES_READ;
 		return res_submit_read(r);

@@ -41,9 +41,10 @@ struct resource_view {
 	struct ballot_view *ballots;
 };
 
-struct inspect_ops {	void (*host)(void *ctx, uint32_t host_id, const struct slot_view *v,
-		     const struct ondisk_host *rec, const struct slot_view *mv,
-		     const struct ondisk_mailbox *mailbox);
+struct inspect_ops {
+	void (*host)(void *ctx, uint32_t host_id, const struct slot_view *v,
+	             const struct ondisk_host *rec, const struct slot_view *mv,
+	             const struct ondisk_mailbox *mailbox);
 	void (*dir_sector)(void *ctx, uint32_t dir_sector, const struct slot_view *v);
 	void (*resource)(void *ctx, const struct resource_view *r);
 };
