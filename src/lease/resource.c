@@ -117,10 +117,11 @@ void resource_free(struct resource *r)
 
 const char *resource_state_name(enum resource_state s)
 {
-	static const char *const names[] = {"idle",         "reading",     "watching",
-	                                    "phase1-write", "phase1-read", "phase2-write",
-	                                    "phase2-read",  "committing",  "backoff",
-	                                    "held",         "releasing",   "failed"};
+	static const char *const names[] = {
+	        "idle",         "reading",     "watching",   "phase1-write", "phase1-read",
+	        "phase2-write", "phase2-read", "committing", "backoff",      "held",
+	        "releasing",    "failed",      "queueing",   "requesting",   "requesting",
+	        "inquiring",    "inquiring"};
 
 	DL_ASSERT((size_t)s < DL_ARRAY_SIZE(names));
 	return names[s];
@@ -301,13 +302,13 @@ static void res_backoff(struct resource *r, const char *what)
 }
 
 /* Our block for the target instance, encoded per disk. */
-static void res_submit_block(struct resource *r)
+/* Add our block for the target instance, encoded per disk into bufs, to the round. */
+static void res_add_block(struct resource *r, uint8_t *bufs)
 {
 	uint64_t offset = layout_ballot_offset(&r->space->layout, r->index, r->self->host_id);
 	uint32_t ss = res_ss(r);
 
 	DL_ASSERT(r->bal <= r->mbal);
-	round_reset(&r->round);
 	for (uint32_t i = 0; i < r->space->path_count; i++) {
 		struct ondisk_expect ex;
 		struct ondisk_ballot b;
@@ -323,16 +324,24 @@ static void res_submit_block(struct resource *r)
 		b.inp_owner_host_id = r->inp.owner_host_id;
 		b.inp_owner_generation = r->inp.owner_generation;
 		b.lver = r->target;
-		ondisk_ballot_encode(&b, ss, r->wbuf + (size_t)i * ss);
-		round_add(&r->round, i, IOE_WRITE, offset, r->wbuf + (size_t)i * ss, ss);
+		b.wait_seq = r->wait_seq;
+		b.hdr.flags = r->wait_seq ? ONDISK_BALLOT_WAITING : 0;
+		ondisk_ballot_encode(&b, ss, bufs + (size_t)i * ss);
+		round_add(&r->round, i, IOE_WRITE, offset, bufs + (size_t)i * ss, ss);
 		r->stats.bytes_written += ss;
 	}
+}
+
+static void res_submit_block(struct resource *r)
+{
+	round_reset(&r->round);
+	res_add_block(r, r->wbuf);
 	res_submit(r, round_submit(&r->round, res_now(r), r->tm->io_timeout_ns));
 }
 
 /* The leader record for instance `lver` naming `owner`, encoded per disk. */
 static void res_submit_leader(struct resource *r, uint64_t lver, const struct paxos_value *owner,
-                              uint32_t reason)
+                              uint32_t reason, bool clear_block)
 {
 	uint64_t offset = layout_leader_offset(&r->space->layout, r->index);
 	uint32_t ss = res_ss(r);
@@ -361,6 +370,8 @@ static void res_submit_leader(struct resource *r, uint64_t lver, const struct pa
 		round_add(&r->round, i, IOE_WRITE, offset, r->wbuf + (size_t)i * ss, ss);
 		r->stats.bytes_written += ss;
 	}
+	if (clear_block)
+		res_add_block(r, res_rsector(r, 0, 0)); /* drop our waiting flag with the release */
 	res_submit(r, round_submit(&r->round, res_now(r), r->tm->io_timeout_ns));
 }
 
@@ -443,6 +454,53 @@ static void res_watch_owner(struct resource *r)
 	res_watch(r, (uint32_t)r->leader.owner_host_id, r->leader.owner_generation, false);
 }
 
+/* Fairness (bakery-style): a waiter takes the ticket max(tickets seen) + 1 and writes it
+ * into its own block; ties go to the lower host id. Only the order of waiting is at stake
+ * here: Paxos alone keeps the lease exclusive. */
+static void res_queue(struct resource *r, const struct paxos_view *v)
+{
+	uint64_t top = 0;
+
+	for (size_t k = 0; k < (size_t)v->disk_count * v->bound; k++) {
+		if (v->disk_ok[k / v->bound] && v->state[k] == ONDISK_VALID &&
+		    (v->blocks[k].hdr.flags & ONDISK_BALLOT_WAITING))
+			top = DL_MAX(top, v->blocks[k].wait_seq);
+	}
+	r->wait_seq = top + 1;
+	r->state = RES_QUEUE;
+	res_submit_block(r);
+}
+
+/* The lease is free: let an earlier waiter (a lower ticket) take it first, for up to 2T. */
+static bool res_yield_to_earlier_waiter(struct resource *r, const struct paxos_view *v)
+{
+	uint64_t now = res_now(r);
+
+	if (r->wait_seq == 0)
+		return false;
+	for (size_t k = 0; k < (size_t)v->disk_count * v->bound; k++) {
+		const struct ondisk_ballot *b = &v->blocks[k];
+		uint64_t host = b->hdr.writer_host_id;
+
+		if (!v->disk_ok[k / v->bound] || v->state[k] != ONDISK_VALID ||
+		    !(b->hdr.flags & ONDISK_BALLOT_WAITING) || host == r->self->host_id ||
+		    host == r->leader.owner_host_id)
+			continue;
+		if (b->wait_seq > r->wait_seq ||
+		    (b->wait_seq == r->wait_seq && host > r->self->host_id))
+			continue;
+		if (r->defer_since_ns == 0)
+			r->defer_since_ns = now;
+		if (now - r->defer_since_ns >= 2 * r->tm->io_timeout_ns)
+			break; /* that waiter did not come: it is gone or gave up */
+		r->state = RES_BACKOFF;
+		r->backoff_until_ns = now + r->tm->poll_interval_ns;
+		return true;
+	}
+	r->defer_since_ns = 0;
+	return false;
+}
+
 static void res_read_done(struct resource *r)
 {
 	uint64_t max_mbal, top, last;
@@ -472,8 +530,13 @@ static void res_read_done(struct resource *r)
 		r->state = RES_HELD;
 		return;
 	}
-	if (!res_owner_gone(r))
+	if (!res_owner_gone(r)) {
+		if (r->wait && r->wait_seq == 0)
+			return res_queue(r, &v);
 		return res_watch_owner(r);
+	}
+	if (res_yield_to_earlier_waiter(r, &v))
+		return;
 	r->reason = r->leader.owner_host_id == 0 ? ONDISK_REASON_ACQUIRE : r->reason;
 	res_begin_ballot(r, max_mbal, true);
 }
@@ -604,7 +667,8 @@ static void res_phase_read_done(struct resource *r)
 	}
 	/* Phase 2 done: the value is chosen. Record it in the leader. */
 	r->state = RES_COMMIT;
-	res_submit_leader(r, r->target, &r->value, r->reason ? r->reason : ONDISK_REASON_ACQUIRE);
+	res_submit_leader(r, r->target, &r->value, r->reason ? r->reason : ONDISK_REASON_ACQUIRE,
+	                  false);
 }
 
 static void res_commit_done(struct resource *r)
@@ -623,6 +687,8 @@ static void res_commit_done(struct resource *r)
 	r->token = r->target;
 	r->held_generation = r->self->generation;
 	r->state = RES_HELD;
+	r->wait_seq = 0; /* our block's waiting flag no longer counts: we are the owner */
+	r->requested = false;
 	dl_info("resource %u acquired by host %u (generation %llu), token %llu", r->index,
 	        r->self->host_id, (unsigned long long)r->self->generation,
 	        (unsigned long long)r->token);
@@ -663,16 +729,213 @@ int resource_release(struct resource *r)
 	r->leader.owner_host_id = r->self->host_id;
 	r->leader.owner_generation = r->held_generation;
 	r->state = RES_RELEASING;
-	res_submit_leader(r, r->token, &none, ONDISK_REASON_RELEASE);
+	r->reason = r->requested ? ONDISK_REASON_HANDOFF : ONDISK_REASON_RELEASE;
+	res_submit_leader(r, r->token, &none, r->reason, true);
+	return 0;
+}
+
+/* ---- request, inquire, cancel ---- */
+
+static void res_submit_sectors(struct resource *r, uint64_t offset, uint32_t count, size_t at)
+{
+	round_reset(&r->round);
+	for (uint32_t i = 0; i < r->space->path_count; i++) {
+		round_add(&r->round, i, IOE_READ, offset, res_rsector(r, i, at), count * res_ss(r));
+		r->stats.bytes_read += (uint64_t)count * res_ss(r);
+	}
+	res_submit(r, round_submit(&r->round, res_now(r), r->tm->io_timeout_ns));
+}
+
+/* The request record and the holder's mailbox note, encoded per disk. */
+static void res_submit_request(struct resource *r)
+{
+	const struct layout *l = &r->space->layout;
+	uint32_t ss = res_ss(r), owner = (uint32_t)r->leader.owner_host_id;
+	uint8_t *rq = res_rsector(r, 0, 0); /* reuse the read buffer: two sectors per disk */
+
+	round_reset(&r->round);
+	r->req_seq++;
+	for (uint32_t i = 0; i < r->space->path_count; i++) {
+		uint8_t *a = rq + (size_t)i * 2 * ss, *b = a + ss;
+		struct ondisk_request q = {0};
+		struct ondisk_mailbox m = {0};
+		struct ondisk_expect ex;
+
+		space_expect(r->space, i, ONDISK_KIND_REQUEST, layout_request_offset(l, r->index),
+		             &ex);
+		ondisk_hdr_init(&q.hdr, ONDISK_KIND_REQUEST, ex.lockspace_uuid, ex.disk_index,
+		                ex.lba);
+		q.hdr.writer_host_id = q.requester_host_id = r->self->host_id;
+		q.hdr.writer_generation = q.requester_generation = r->self->generation;
+		q.lver = q.hdr.seq = r->leader.lver;
+		q.mode = r->req_mode;
+		q.wall_ms = clock_wall_ms();
+		ondisk_request_encode(&q, ss, a);
+		space_expect(r->space, i, ONDISK_KIND_MAILBOX, layout_mailbox_offset(l, owner),
+		             &ex);
+		ondisk_hdr_init(&m.hdr, ONDISK_KIND_MAILBOX, ex.lockspace_uuid, ex.disk_index,
+		                ex.lba);
+		m.hdr.writer_host_id = r->self->host_id;
+		m.hdr.writer_generation = m.requester_generation = r->self->generation;
+		m.hdr.seq = r->req_seq;
+		m.resource_index = r->index;
+		m.mode = r->req_mode;
+		m.lver = r->leader.lver;
+		m.wall_ms = q.wall_ms;
+		ondisk_mailbox_encode(&m, ss, b);
+		round_add(&r->round, i, IOE_WRITE, layout_request_offset(l, r->index), a, ss);
+		round_add(&r->round, i, IOE_WRITE, layout_mailbox_offset(l, owner), b, ss);
+		r->stats.bytes_written += 2ull * ss;
+	}
+	res_submit(r, round_submit(&r->round, res_now(r), r->tm->io_timeout_ns));
+}
+
+int resource_request(struct resource *r, uint32_t mode)
+{
+	if (r->state != RES_IDLE && r->state != RES_FAILED)
+		return -EALREADY;
+	if (!delta_is_live(r->self, res_now(r)))
+		return -ENOLINK;
+	DL_ASSERT(mode == ONDISK_REQUEST_GRACEFUL || mode == ONDISK_REQUEST_FORCE);
+	r->req_mode = mode;
+	r->error = 0;
+	r->state = RES_REQ_READ;
+	res_submit_sectors(r, layout_leader_offset(&r->space->layout, r->index), 1, 0);
+	return r->state == RES_FAILED ? r->error : 0;
+}
+
+static void res_request_read_done(struct resource *r)
+{
+	if (round_ok_count(&r->round) < space_majority(r->space) || !res_decode_leader(r))
+		return res_fail(r, -ETIMEDOUT, "request: the leader could not be read");
+	if (r->leader.owner_host_id == 0)
+		return res_fail(r, -ENOENT, "request: nobody holds it (lver %llu)",
+		                (unsigned long long)r->leader.lver);
+	if (r->leader.owner_host_id == r->self->host_id)
+		return res_fail(r, -EINVAL, "request: we hold it ourselves");
+	r->state = RES_REQ_WRITE;
+	res_submit_request(r);
+}
+
+int resource_inquire(struct resource *r)
+{
+	if (r->state != RES_IDLE && r->state != RES_FAILED)
+		return -EALREADY;
+	r->error = 0;
+	r->owner_valid = r->request_valid = false;
+	r->state = RES_INQ_READ;
+	res_submit_sectors(r, layout_leader_offset(&r->space->layout, r->index), 2, 0);
+	return r->state == RES_FAILED ? r->error : 0;
+}
+
+/* The freshest valid request record (sector 1) among answering disks. */
+static bool res_decode_request(struct resource *r, size_t at)
+{
+	uint64_t offset = layout_request_offset(&r->space->layout, r->index);
+	bool have = false;
+
+	for (uint32_t i = 0; i < r->space->path_count; i++) {
+		struct ondisk_expect ex;
+		struct ondisk_request q;
+
+		if (!round_disk_ok(&r->round, i))
+			continue;
+		space_expect(r->space, i, ONDISK_KIND_REQUEST, offset, &ex);
+		if (ondisk_request_decode(res_rsector(r, i, at), &ex, &q) == ONDISK_VALID &&
+		    (!have || q.lver > r->request.lver)) {
+			r->request = q;
+			have = true;
+		}
+	}
+	return have;
+}
+
+static void res_inquire_read_done(struct resource *r)
+{
+	if (round_ok_count(&r->round) < space_majority(r->space))
+		return res_fail(r, -ETIMEDOUT, "inquire: too few disks answered");
+	if (!res_decode_leader(r))
+		memset(&r->leader, 0, sizeof(r->leader));
+	r->request_valid = res_decode_request(r, 1);
+	if (r->leader.owner_host_id == 0) {
+		r->state = RES_IDLE;
+		return;
+	}
+	r->state = RES_INQ_OWNER;
+	res_submit_sectors(
+	        r, layout_host_offset(&r->space->layout, (uint32_t)r->leader.owner_host_id), 1, 2);
+}
+
+static void res_inquire_owner_done(struct resource *r)
+{
+	uint64_t offset = layout_host_offset(&r->space->layout, (uint32_t)r->leader.owner_host_id);
+
+	for (uint32_t i = 0; i < r->space->path_count; i++) {
+		struct ondisk_expect ex;
+		struct ondisk_host h;
+
+		if (!round_disk_ok(&r->round, i))
+			continue;
+		space_expect(r->space, i, ONDISK_KIND_HOST, offset, &ex);
+		if (ondisk_host_decode(res_rsector(r, i, 2), &ex, &h) == ONDISK_VALID &&
+		    (!r->owner_valid || h.hdr.writer_generation > r->owner.hdr.writer_generation ||
+		     (h.hdr.writer_generation == r->owner.hdr.writer_generation &&
+		      h.hdr.seq > r->owner.hdr.seq))) {
+			r->owner = h;
+			r->owner_valid = true;
+		}
+	}
+	r->state = RES_IDLE;
+}
+
+int resource_check_request(struct resource *r)
+{
+	if (r->state != RES_HELD)
+		return -EINVAL;
+	if (r->checking || r->pending)
+		return -EALREADY;
+	r->checking = true;
+	res_submit_sectors(r, layout_request_offset(&r->space->layout, r->index), 1, 1);
+	return 0;
+}
+
+static void res_check_done(struct resource *r)
+{
+	r->checking = false;
+	if (res_decode_request(r, 1) && r->request.lver == r->token &&
+	    r->request.requester_host_id != r->self->host_id) {
+		r->requested = true;
+		r->request_mode = r->request.mode;
+		r->request_host = r->request.requester_host_id;
+	}
+}
+
+int resource_cancel(struct resource *r)
+{
+	if (r->state == RES_HELD || r->state == RES_RELEASING)
+		return -EINVAL;
+	if (r->pending) {
+		r->cancel_wanted = true;
+		return 0;
+	}
+	r->state = RES_IDLE;
 	return 0;
 }
 
 static void res_judge(struct resource *r)
 {
 	r->pending = false;
+	if (r->cancel_wanted && r->state != RES_HELD && r->state != RES_RELEASING &&
+	    r->state != RES_COMMIT) {
+		r->cancel_wanted = false;
+		r->state = RES_IDLE;
+		return;
+	}
 	switch (r->state) {
 	case RES_READ:
 		return res_read_done(r);
+	case RES_QUEUE:
+		return res_watch_owner(r); /* the intent is best effort: watch either way */
 	case RES_WATCH:
 		return res_watch_done(r);
 	case RES_P1_WRITE:
@@ -683,11 +946,24 @@ static void res_judge(struct resource *r)
 		return res_phase_read_done(r);
 	case RES_COMMIT:
 		return res_commit_done(r);
+	case RES_HELD:
+		return res_check_done(r);
 	case RES_RELEASING:
 		r->state = RES_IDLE;
 		return;
+	case RES_REQ_READ:
+		return res_request_read_done(r);
+	case RES_REQ_WRITE:
+		if (round_ok_count(&r->round) < space_majority(r->space))
+			return res_fail(r, -EIO, "request: written to too few disks");
+		r->state = RES_IDLE;
+		return;
+	case RES_INQ_READ:
+		return res_inquire_read_done(r);
+	case RES_INQ_OWNER:
+		return res_inquire_owner_done(r);
 	default:
-		return; /* failed or released while the round was in flight */
+		return; /* failed while the round was in flight */
 	}
 }
 

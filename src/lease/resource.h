@@ -52,6 +52,11 @@ enum resource_state {
 	RES_HELD,
 	RES_RELEASING,
 	RES_FAILED,
+	RES_QUEUE,     /* writing our waiting intent (wait_seq) into our block */
+	RES_REQ_READ,  /* request: reading the leader */
+	RES_REQ_WRITE, /* request: writing the request record and the holder's mailbox */
+	RES_INQ_READ,  /* inquire: reading the leader and request */
+	RES_INQ_OWNER, /* inquire: reading the owner's host slot */
 };
 
 struct resource_stats {
@@ -110,6 +115,20 @@ struct resource {
 	enum ondisk_state *vstate;
 	struct ondisk_ballot *vblocks;
 	bool pending;
+
+	uint64_t wait_seq;        /* our ticket in the waiting order (0: not waiting) */
+	uint64_t defer_since_ns;  /* when we first yielded to an earlier waiter */
+	bool requested;           /* HELD: someone asked for our token's lease */
+	uint32_t request_mode;    /* enum ondisk_request_mode of that request */
+	uint64_t request_host;    /* who asked */
+	bool checking;            /* HELD: a request-record read is in flight */
+	bool cancel_wanted;       /* resource_cancel() came while a round was in flight */
+	uint32_t req_mode;        /* request op: the mode we ask for */
+	uint64_t req_seq;         /* our request counter (mailbox seq) */
+	struct ondisk_host owner; /* inquire: the owner's host record */
+	bool owner_valid;
+	struct ondisk_request request; /* inquire: the request record */
+	bool request_valid;
 };
 
 /* Returns 0, -EINVAL (index out of range), -ENOMEM. */
@@ -120,6 +139,17 @@ void resource_free(struct resource *r);
 /* Start acquiring. wait: wait for a live holder to go (until give_up_ns, 0 = never).
  * Returns 0, -EALREADY (busy or held), -ENOLINK (our delta lease is not live). */
 int resource_acquire(struct resource *r, bool wait, uint64_t give_up_ns);
+/* Ask the holder to hand the lease over: writes the request record and the holder's
+ * mailbox. Returns 0 (op started), -EALREADY. Done when the state is back to IDLE;
+ * FAILED with -ENOENT if nobody holds it. */
+int resource_request(struct resource *r, uint32_t mode);
+/* Read who holds the lease (leader, request, owner's host record). Done at IDLE. */
+int resource_inquire(struct resource *r);
+/* HELD: read our request record (call when the mailbox says a request arrived). */
+int resource_check_request(struct resource *r);
+/* Stop an acquire in progress (state back to IDLE; our waiting intent stays until our
+ * next write). Returns 0 or -EINVAL if held. */
+int resource_cancel(struct resource *r);
 /* Release a held lease. Returns 0 or -EINVAL (not held). */
 int resource_release(struct resource *r);
 /* Advance; returns the protocol-clock time to call again if nothing else happens. */

@@ -319,6 +319,11 @@ static void test_resource_damaged_ballot_of_dead_host(void **state)
 	teardown_ctx(&c);
 }
 
+static bool r2_held(struct ctx *c)
+{
+	return c->h[2].r.state == RES_HELD;
+}
+
 static bool r0_failed(struct ctx *c)
 {
 	return c->h[0].r.state == RES_FAILED;
@@ -365,6 +370,119 @@ static void test_resource_bytes_read_per_acquire(void **state)
 	teardown_ctx(&c);
 }
 
+static bool mailbox_rang(struct ctx *c)
+{
+	return c->h[0].d.mailbox_new;
+}
+
+static bool r0_requested(struct ctx *c)
+{
+	return c->h[0].r.requested || c->h[0].r.state == RES_FAILED;
+}
+
+static bool r1_idle_or_failed(struct ctx *c)
+{
+	return c->h[1].r.state == RES_IDLE || c->h[1].r.state == RES_FAILED;
+}
+
+/* A request reaches the holder through its mailbox at its next renewal; it hands over. */
+static void test_resource_request_and_handoff(void **state)
+{
+	static struct ctx c;
+	struct ondisk_leader ld;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(simfix_init(&c.f, 3, 3, 512, 8, 4, T_MS), 0);
+	host_init(&c, 0, 1, 0xa1, 0xb1);
+	host_init(&c, 1, 2, 0xa2, 0xb2);
+	host_init(&c, 2, 3, 0xa3, 0xb3);
+	join_all(&c);
+	assert_int_equal(resource_acquire(&c.h[0].r, false, 0), 0);
+	assert_true(run_until(&c, r0_settled, 5 * T_NS));
+	/* inquire from a third host: who holds it, with which token */
+	assert_int_equal(resource_inquire(&c.h[2].r), 0);
+	for (int i = 0; i < 1000 && c.h[2].r.state != RES_IDLE; i++)
+		run_until(&c, never, MS);
+	assert_int_equal(c.h[2].r.leader.owner_host_id, 1);
+	assert_int_equal(c.h[2].r.leader.lver, 1);
+	assert_true(c.h[2].r.owner_valid);
+	assert_string_equal(c.h[2].r.owner.host_name, "host-1");
+	/* nobody is asked yet: sticky */
+	run_until(&c, never, 3 * T_NS);
+	assert_false(c.h[0].d.mailbox_new);
+	assert_int_equal(resource_request(&c.h[1].r, ONDISK_REQUEST_GRACEFUL), 0);
+	assert_true(run_until(&c, r1_idle_or_failed, 5 * T_NS));
+	assert_int_equal(c.h[1].r.state, RES_IDLE);
+	assert_true(run_until(&c, mailbox_rang, 2 * T_NS)); /* within one renewal interval */
+	assert_int_equal(c.h[0].d.mailbox.hdr.writer_host_id, 2);
+	assert_int_equal(c.h[0].d.mailbox.resource_index, 0);
+	c.h[0].d.mailbox_new = false;
+	assert_int_equal(resource_check_request(&c.h[0].r), 0);
+	assert_true(run_until(&c, r0_requested, 2 * T_NS));
+	assert_true(c.h[0].r.requested);
+	assert_int_equal(c.h[0].r.request_host, 2);
+	assert_int_equal(resource_release(&c.h[0].r), 0);
+	assert_true(run_until(&c, r0_idle, 5 * T_NS));
+	disk_leader(&c, &ld);
+	assert_int_equal(ld.reason, ONDISK_REASON_HANDOFF);
+	assert_int_equal(resource_acquire(&c.h[1].r, false, 0), 0);
+	assert_true(run_until(&c, r1_settled, 5 * T_NS));
+	assert_int_equal(c.h[1].r.state, RES_HELD);
+	assert_int_equal(c.h[1].r.token, 2);
+	teardown_ctx(&c);
+}
+
+static bool r1_watching(struct ctx *c)
+{
+	return c->h[1].r.state == RES_WATCH;
+}
+
+static bool r2_watching(struct ctx *c)
+{
+	return c->h[2].r.state == RES_WATCH;
+}
+
+static bool someone_else_held(struct ctx *c)
+{
+	return c->h[1].r.state == RES_HELD || c->h[2].r.state == RES_HELD;
+}
+
+/* Waiters are served in the order they started waiting: primary + ordered standbys. */
+static void test_resource_waiters_served_in_order(void **state)
+{
+	static struct ctx c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(simfix_init(&c.f, 1, 3, 512, 8, 4, T_MS), 0);
+	host_init(&c, 0, 1, 0xa1, 0xb1);
+	/* The lower host id waits first: without the waiting order the higher ballot number
+	 * (host 3) would win the race when the lease frees. */
+	host_init(&c, 1, 2, 0xa2, 0xb2);
+	host_init(&c, 2, 3, 0xa3, 0xb3);
+	join_all(&c);
+	assert_int_equal(resource_acquire(&c.h[0].r, false, 0), 0);
+	assert_true(run_until(&c, r0_settled, 5 * T_NS));
+	assert_int_equal(resource_acquire(&c.h[1].r, true, 0), 0);
+	assert_true(run_until(&c, r1_watching, 5 * T_NS));
+	assert_int_equal(c.h[1].r.wait_seq, 1);
+	assert_int_equal(resource_acquire(&c.h[2].r, true, 0), 0);
+	assert_true(run_until(&c, r2_watching, 5 * T_NS));
+	assert_int_equal(c.h[2].r.wait_seq, 2);
+	run_until(&c, never, 2 * T_NS);
+	assert_int_equal(resource_release(&c.h[0].r), 0);
+	assert_true(run_until(&c, someone_else_held, 10 * T_NS));
+	assert_int_equal(c.h[1].r.state, RES_HELD); /* first come, first served */
+	assert_int_not_equal(c.h[2].r.state, RES_HELD);
+	run_until(&c, never, 3 * T_NS);
+	assert_int_equal(c.h[2].r.state, RES_WATCH); /* now waiting for the new owner */
+	assert_int_equal(resource_release(&c.h[1].r), 0);
+	assert_true(run_until(&c, r2_held, 10 * T_NS));
+	assert_int_equal(c.h[2].r.token, 3);
+	teardown_ctx(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -376,6 +494,8 @@ int main(void)
 	        cmocka_unit_test(test_resource_damaged_ballot_of_dead_host),
 	        cmocka_unit_test(test_resource_lost_with_host_lease),
 	        cmocka_unit_test(test_resource_bytes_read_per_acquire),
+	        cmocka_unit_test(test_resource_request_and_handoff),
+	        cmocka_unit_test(test_resource_waiters_served_in_order),
 	};
 
 	return cmocka_run_group_tests_name("resource", tests, NULL, NULL);
