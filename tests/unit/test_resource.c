@@ -471,6 +471,10 @@ static void test_resource_waiters_served_in_order(void **state)
 	assert_true(run_until(&c, r2_watching, 5 * T_NS));
 	assert_int_equal(c.h[2].r.wait_seq, 2);
 	run_until(&c, never, 2 * T_NS);
+	/* Let the later waiter look first once the lease is free: without the waiting
+	 * order it would take the lease; with it, it yields to the earlier waiter. */
+	c.h[1].r.backoff_until_ns = simfix_now(&c.f) + c.f.tm.poll_interval_ns;
+	c.h[2].r.backoff_until_ns = simfix_now(&c.f) + 20 * MS;
 	assert_int_equal(resource_release(&c.h[0].r), 0);
 	assert_true(run_until(&c, someone_else_held, 10 * T_NS));
 	assert_int_equal(c.h[1].r.state, RES_HELD); /* first come, first served */
