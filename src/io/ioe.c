@@ -165,6 +165,11 @@ int ioe_poll(struct ioe *e, uint64_t wait_until_ns)
 	return e->ops->poll(e, wait_until_ns);
 }
 
+bool ioe_write_pending(struct ioe *e, uint32_t disk_index, uint64_t offset, uint32_t len)
+{
+	return e->ops->write_pending ? e->ops->write_pending(e, disk_index, offset, len) : false;
+}
+
 int ioe_event_fd(struct ioe *e)
 {
 	return e->ops->event_fd(e);

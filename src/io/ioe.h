@@ -84,6 +84,7 @@ struct ioe_ops {
 	int (*submit)(struct ioe *e, struct ioe_batch *batch);
 	int (*poll)(struct ioe *e, uint64_t wait_until_ns);
 	int (*event_fd)(struct ioe *e);
+	bool (*write_pending)(struct ioe *e, uint32_t disk_index, uint64_t offset, uint32_t len);
 	void (*destroy)(struct ioe *e);
 };
 
@@ -115,6 +116,10 @@ int ioe_submit(struct ioe *e, struct ioe_batch *batch);
 int ioe_poll(struct ioe *e, uint64_t wait_until_ns);
 /* Submit and wait until the batch is finished. Returns 0 or -errno from ioe_submit. */
 int ioe_run(struct ioe *e, struct ioe_batch *batch);
+/* Is an earlier write overlapping [offset, offset + len) of disk_index still in the kernel's
+ * hands after its batch timed out? The protocol never sends a second write to a sector
+ * while one is: an old write landing after a newer one would roll the sector back. */
+bool ioe_write_pending(struct ioe *e, uint32_t disk_index, uint64_t offset, uint32_t len);
 /* An fd that becomes readable when completions are waiting (-1 if the engine has none). */
 int ioe_event_fd(struct ioe *e);
 

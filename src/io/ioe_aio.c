@@ -61,6 +61,10 @@ enum aio_slot_state {
 
 struct aio_slot {
 	struct iocb iocb;
+	uint32_t w_disk; /* what the request was, kept while it is an orphan */
+	uint32_t w_len;
+	uint64_t w_offset;
+	bool w_write;
 	void *buf;         /* bounce buffer, AIO_BUF_ALIGN-aligned */
 	uint32_t buf_size; /* bytes allocated at buf */
 	uint32_t state;    /* enum aio_slot_state */
@@ -337,6 +341,10 @@ static int aio_reserve(struct aio_engine *a, struct ioe_batch *batch)
 			return -ENOMEM;
 		}
 		a->slots[index].req = req;
+		a->slots[index].w_disk = req->disk_index;
+		a->slots[index].w_offset = req->offset;
+		a->slots[index].w_len = req->len;
+		a->slots[index].w_write = req->op == IOE_WRITE;
 		a->slots[index].batch = batch;
 	}
 	return 0;
@@ -525,12 +533,27 @@ static void aio_destroy(struct ioe *e)
 	free(a);
 }
 
+static bool aio_write_pending(struct ioe *e, uint32_t disk, uint64_t offset, uint32_t len)
+{
+	struct aio_engine *a = (struct aio_engine *)e;
+
+	for (uint32_t i = 0; i < a->queue_depth; i++) {
+		const struct aio_slot *s = &a->slots[i];
+
+		if (s->state == AIO_SLOT_ORPHAN && s->w_write && s->w_disk == disk &&
+		    s->w_offset < offset + len && offset < s->w_offset + s->w_len)
+			return true;
+	}
+	return false;
+}
+
 static const struct ioe_ops aio_ops = {
         .name = "aio",
         .disk_add = aio_disk_add,
         .submit = aio_submit,
         .poll = aio_poll,
         .event_fd = aio_event_fd,
+        .write_pending = aio_write_pending,
         .destroy = aio_destroy,
 };
 

@@ -43,6 +43,9 @@ struct sim_slot {
 	uint32_t state;      /* enum sim_slot_state */
 	uint32_t next;       /* free-list link when FREE */
 	uint32_t disk_index; /* index into the engine's disks[] */
+	uint64_t w_offset;   /* what the request was, kept while it is an orphan */
+	uint32_t w_len;
+	bool w_write;
 	struct ioe_req *req;
 	struct ioe_batch *batch;
 	uint64_t complete_ns; /* SIM_NEVER while hung */
@@ -575,6 +578,9 @@ static void sim_plan(struct sim_engine *s, uint32_t index, struct ioe_req *req,
 	                          .state = SIM_SLOT_BUSY,
 	                          .next = SIM_SLOT_NONE,
 	                          .disk_index = req->disk_index,
+	                          .w_offset = req->offset,
+	                          .w_len = req->len,
+	                          .w_write = req->op == IOE_WRITE,
 	                          .req = req,
 	                          .batch = batch,
 	                          .complete_ns = sim_add_sat(now_ns, r.latency_ns),
@@ -677,12 +683,27 @@ static void sim_destroy(struct ioe *e)
 	free(s);
 }
 
+static bool sim_write_pending(struct ioe *e, uint32_t disk, uint64_t offset, uint32_t len)
+{
+	struct sim_engine *s = sim_of(e);
+
+	for (uint32_t k = 0; k < s->inflight_count; k++) {
+		const struct sim_slot *slot = &s->slots[s->inflight[k]];
+
+		if (slot->state == SIM_SLOT_ORPHAN && slot->w_write && slot->disk_index == disk &&
+		    slot->w_offset < offset + len && offset < slot->w_offset + slot->w_len)
+			return true;
+	}
+	return false;
+}
+
 static const struct ioe_ops sim_ops = {
         .name = "sim",
         .disk_add = sim_disk_add,
         .submit = sim_submit,
         .poll = sim_poll,
         .event_fd = sim_event_fd,
+        .write_pending = sim_write_pending,
         .destroy = sim_destroy,
 };
 

@@ -53,7 +53,11 @@ enum uring_slot_state {
 };
 
 struct uring_slot {
-	void *buf;         /* bounce buffer, URING_BUF_ALIGN-aligned */
+	void *buf;       /* bounce buffer, URING_BUF_ALIGN-aligned */
+	uint32_t w_disk; /* what the request was, kept while it is an orphan */
+	uint32_t w_len;
+	uint64_t w_offset;
+	bool w_write;
 	uint32_t buf_size; /* bytes allocated at buf */
 	uint32_t state;    /* enum uring_slot_state */
 	uint32_t next;     /* free-list link when FREE; submit chain while reserving */
@@ -335,6 +339,10 @@ static int uring_reserve(struct uring_engine *u, struct ioe_batch *batch, uint32
 		}
 		u->slots[index].req = req;
 		u->slots[index].batch = batch;
+		u->slots[index].w_disk = req->disk_index;
+		u->slots[index].w_offset = req->offset;
+		u->slots[index].w_len = req->len;
+		u->slots[index].w_write = req->op == IOE_WRITE;
 	}
 	return 0;
 }
@@ -508,12 +516,27 @@ static void uring_destroy(struct ioe *e)
 	free(u);
 }
 
+static bool uring_write_pending(struct ioe *e, uint32_t disk, uint64_t offset, uint32_t len)
+{
+	struct uring_engine *u = (struct uring_engine *)e;
+
+	for (uint32_t i = 0; u->orphan_count > 0 && i < u->queue_depth; i++) {
+		const struct uring_slot *s = &u->slots[i];
+
+		if (s->state == URING_SLOT_ORPHAN && s->w_write && s->w_disk == disk &&
+		    s->w_offset < offset + len && offset < s->w_offset + s->w_len)
+			return true;
+	}
+	return false;
+}
+
 static const struct ioe_ops uring_ops = {
         .name = "uring",
         .disk_add = uring_disk_add,
         .submit = uring_submit,
         .poll = uring_poll,
         .event_fd = uring_event_fd,
+        .write_pending = uring_write_pending,
         .destroy = uring_destroy,
 };
 

@@ -28,7 +28,8 @@ struct slot_read {
 	bool have;                   /* freshest is set */
 	struct ondisk_host freshest; /* highest (generation, seq) */
 	uint64_t max_generation;
-	bool foreign; /* a valid record that is not ours (see delta_is_ours) */
+	bool foreign;    /* a valid record that is not ours (see delta_is_ours) */
+	uint64_t damage; /* digest of the damaged copies (hostwatch) */
 };
 
 DL_PRINTF(3, 4) static void delta_fail(struct delta *d, int error, const char *fmt, ...)
@@ -122,6 +123,8 @@ static void delta_judge_slot(struct delta *d, uint32_t index, bool check_foreign
 		}
 		if (st != ONDISK_VALID) {
 			out->damaged++;
+			out->damage = out->damage * 31 +
+			              ondisk_checksum(delta_rsector(d, i, index), delta_ss(d));
 			continue;
 		}
 		out->answered++;
@@ -268,6 +271,17 @@ static void delta_join_read_done(struct delta *d)
 	struct slot_read sr;
 
 	delta_judge_slot(d, own, false, &sr);
+	if (sr.answered < space_majority(d->space) &&
+	    sr.answered + sr.damaged >= space_majority(d->space) && delta_dense_ok(d)) {
+		/* damaged on a majority: someone may be renewing it; wait until it stays put */
+		d->generation = sr.max_generation;
+		hostwatch_reset(&d->watch);
+		hostwatch_update(&d->watch, d->tm, true, sr.have ? &sr.freshest : NULL, sr.damage,
+		                 d->round.submit_ns, now);
+		d->state = DELTA_WATCH;
+		d->wait_until_ns = now + d->tm->poll_interval_ns;
+		return;
+	}
 	if (sr.answered < space_majority(d->space))
 		return delta_fail(d, -ETIMEDOUT,
 		                  "host id %u: only %u of %u disks answered (%u damaged)",
@@ -294,7 +308,7 @@ static void delta_join_read_done(struct delta *d)
 	/* Another identity's record: wait until it is seen unchanged for host_dead. */
 	d->generation = sr.max_generation;
 	hostwatch_reset(&d->watch);
-	hostwatch_update(&d->watch, d->tm, true, &sr.freshest, d->round.submit_ns, now);
+	hostwatch_update(&d->watch, d->tm, true, &sr.freshest, 0, d->round.submit_ns, now);
 	d->state = DELTA_WATCH;
 	d->wait_until_ns = now + d->tm->poll_interval_ns;
 	dl_info("host id %u: slot last written by '%s' (generation %llu); watching it", d->host_id,
@@ -309,8 +323,8 @@ static void delta_watch_done(struct delta *d)
 	enum hostwatch_verdict v;
 
 	delta_judge_slot(d, 0, false, &sr);
-	v = hostwatch_update(&d->watch, d->tm, sr.answered >= space_majority(d->space),
-	                     sr.have ? &sr.freshest : NULL, d->round.submit_ns, now);
+	v = hostwatch_update(&d->watch, d->tm, sr.answered + sr.damaged >= space_majority(d->space),
+	                     sr.have ? &sr.freshest : NULL, sr.damage, d->round.submit_ns, now);
 	d->generation = DL_MAX(d->generation, sr.max_generation);
 	if (v == HOSTWATCH_DEAD || v == HOSTWATCH_FREE)
 		return delta_begin_write(d, d->generation);
@@ -331,7 +345,8 @@ static void delta_join_write_done(struct delta *d)
 	d->last_submit_ns = d->round.submit_ns;
 	d->valid_until_ns = d->round.submit_ns + d->tm->validity_ns;
 	d->act_until_ns = d->round.submit_ns + d->tm->act_ns;
-	d->wait_until_ns = delta_now(d) + d->tm->join_wait_ns;
+	d->join_ack_ns = delta_now(d);
+	d->wait_until_ns = d->join_ack_ns + d->tm->join_wait_ns;
 	d->state = DELTA_WAIT;
 }
 

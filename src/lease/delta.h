@@ -79,9 +79,10 @@ struct delta {
 	uint64_t next_renew_ns;
 	uint64_t wait_until_ns;
 	uint64_t joined_wall_ms;
-	bool renew_writing; /* LIVE: the round in flight is the renewal write */
-	bool pending;       /* a round was submitted and is not judged yet */
-	bool leave_wanted;  /* delta_leave() came while a renewal was in flight */
+	uint64_t join_ack_ns; /* when our join write was acknowledged (ballot holdoff) */
+	bool renew_writing;   /* LIVE: the round in flight is the renewal write */
+	bool pending;         /* a round was submitted and is not judged yet */
+	bool leave_wanted;    /* delta_leave() came while a renewal was in flight */
 	uint32_t renewals;
 	uint32_t renew_failures;
 

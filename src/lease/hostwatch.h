@@ -30,20 +30,23 @@ struct hostwatch {
 	bool empty;          /* the freshest view was an empty slot */
 	uint64_t generation; /* of the freshest record */
 	uint64_t seq;
-	uint32_t state;    /* enum ondisk_host_state of the freshest record */
-	uint64_t since_ns; /* completion of the first read that saw this value */
-	uint32_t changes;  /* values seen after the first: > 0 proves the host was live */
+	uint32_t state;       /* enum ondisk_host_state of the freshest record */
+	uint64_t fingerprint; /* no valid record: a digest of the damaged copies */
+	uint64_t since_ns;    /* completion of the first read that saw this value */
+	uint32_t changes;     /* values seen after the first: > 0 proves the host was live */
 	enum hostwatch_verdict verdict;
 };
 
 void hostwatch_reset(struct hostwatch *w);
 
-/* Feed one read of the slot. majority: a majority of disks answered (valid or empty).
- * freshest: the freshest valid record among them, NULL if every answer was empty.
+/* Feed one read of the slot. majority: a majority of disks answered (valid, empty or
+ * damaged). freshest: the freshest valid record among them, NULL if none. damage: a digest
+ * of the damaged copies (0 if none): a slot damaged on a majority is judged by whether its
+ * bytes change, so a torn slot nobody rewrites ends up dead instead of wedging forever.
  * Returns the new verdict. */
 enum hostwatch_verdict hostwatch_update(struct hostwatch *w, const struct timing *tm, bool majority,
-                                        const struct ondisk_host *freshest, uint64_t read_submit_ns,
-                                        uint64_t read_done_ns);
+                                        const struct ondisk_host *freshest, uint64_t damage,
+                                        uint64_t read_submit_ns, uint64_t read_done_ns);
 
 const char *hostwatch_verdict_name(enum hostwatch_verdict v);
 

@@ -42,8 +42,8 @@ static enum paxos_verdict paxos_judge_host(const struct paxos_view *v, uint64_t 
 			continue;
 		}
 		c->answered++;
-		if (b->lver < lver)
-			continue; /* an earlier instance: an empty block of this one */
+		if (b->lver < lver || b->mbal == 0)
+			continue; /* an earlier instance, or a waiting intent: empty for this one */
 		if (b->lver > lver)
 			return PAXOS_LVER_MOVED;
 		out->max_mbal = DL_MAX(out->max_mbal, b->mbal);
@@ -57,6 +57,26 @@ static enum paxos_verdict paxos_judge_host(const struct paxos_view *v, uint64_t 
 		}
 	}
 	return PAXOS_OK;
+}
+
+/* The owner's own block of instance lver carries RELEASED (it let go of what lver gave it). */
+static bool paxos_owner_released(const struct paxos_view *v, uint64_t lver,
+                                 const struct paxos_value *value)
+{
+	uint64_t q = value->owner_host_id;
+
+	if (q < 1 || q > v->bound)
+		return false;
+	for (uint32_t d = 0; d < v->disk_count; d++) {
+		size_t k = (size_t)d * v->bound + (q - 1);
+		const struct ondisk_ballot *b = &v->blocks[k];
+
+		if (v->disk_ok[d] && v->state[k] == ONDISK_VALID && b->lver == lver &&
+		    b->hdr.writer_generation == value->owner_generation &&
+		    (b->hdr.flags & ONDISK_BALLOT_RELEASED))
+			return true;
+	}
+	return false;
 }
 
 void paxos_judge(const struct paxos_view *v, uint64_t lver, uint32_t self, uint64_t mbal,
@@ -90,6 +110,7 @@ void paxos_judge(const struct paxos_view *v, uint64_t lver, uint32_t self, uint6
 		return;
 	}
 	out->verdict = PAXOS_OK;
+	out->value_released = out->have_value && paxos_owner_released(v, lver, &out->value);
 }
 
 const char *paxos_verdict_name(enum paxos_verdict v)

@@ -64,8 +64,9 @@ struct paxos_result {
 	bool have_value;          /* a block of instance t with bal > 0 was seen */
 	struct paxos_value value; /* the inp of the block with the highest bal */
 	uint64_t value_bal;
-	uint64_t max_mbal; /* highest mbal seen in instance t (for the next attempt) */
-	uint32_t blocker;  /* the host behind MBAL_HIGHER / DAMAGED / NO_QUORUM */
+	uint64_t max_mbal;   /* highest mbal seen in instance t (for the next attempt) */
+	bool value_released; /* the value's owner marked its block of t RELEASED */
+	uint32_t blocker;    /* the host behind MBAL_HIGHER / DAMAGED / NO_QUORUM */
 };
 
 /* Judge a phase read for instance lver by host self with ballot mbal. */

@@ -143,6 +143,18 @@ static void res_submit(struct resource *r, int rc)
 	r->stats.rounds++;
 }
 
+/* Send the composed round. Everything but an inquiry needs our host lease live: a host
+ * that paused past its lease, or is still joining, writes and decides nothing. */
+static void res_send(struct resource *r)
+{
+	bool inquiry = r->state == RES_INQ_READ || r->state == RES_INQ_OWNER;
+
+	if (!inquiry && !delta_is_live(r->self, res_now(r)))
+		return res_fail(r, -ENOLINK, "our host lease is not live (%s)",
+		                delta_state_name(r->self->state));
+	res_submit(r, round_submit(&r->round, res_now(r), r->tm->io_timeout_ns));
+}
+
 /* Read round: lease area through ballot `bound`, plus the window of host slots. */
 static void res_submit_read(struct resource *r)
 {
@@ -161,7 +173,7 @@ static void res_submit_read(struct resource *r)
 			          res_rsector(r, i, 2 + r->rbuf_bound), wcount * ss);
 		r->stats.bytes_read += (uint64_t)(2 + r->bound + wcount) * ss;
 	}
-	res_submit(r, round_submit(&r->round, res_now(r), r->tm->io_timeout_ns));
+	res_send(r);
 }
 
 /* Is any host slot in the window in use? Raises bound to the highest one found. */
@@ -250,7 +262,7 @@ static bool res_decode_leader(struct resource *r)
 static bool res_host_live(void *ctx, uint32_t host_id)
 {
 	struct resource *r = ctx;
-	uint64_t window = r->tm->join_wait_ns - r->tm->io_timeout_ns -
+	uint64_t window = r->tm->ballot_holdoff_ns - r->tm->io_timeout_ns -
 	                  r->tm->io_timeout_ns / (1000000u / TIMING_DRIFT_PPM);
 
 	if (host_id == r->self->host_id)
@@ -325,7 +337,8 @@ static void res_add_block(struct resource *r, uint8_t *bufs)
 		b.inp_owner_generation = r->inp.owner_generation;
 		b.lver = r->target;
 		b.wait_seq = r->wait_seq;
-		b.hdr.flags = r->wait_seq ? ONDISK_BALLOT_WAITING : 0;
+		b.hdr.flags = (r->wait_seq ? ONDISK_BALLOT_WAITING : 0) |
+		              (r->state == RES_RELEASING ? ONDISK_BALLOT_RELEASED : 0);
 		ondisk_ballot_encode(&b, ss, bufs + (size_t)i * ss);
 		round_add(&r->round, i, IOE_WRITE, offset, bufs + (size_t)i * ss, ss);
 		r->stats.bytes_written += ss;
@@ -336,7 +349,7 @@ static void res_submit_block(struct resource *r)
 {
 	round_reset(&r->round);
 	res_add_block(r, r->wbuf);
-	res_submit(r, round_submit(&r->round, res_now(r), r->tm->io_timeout_ns));
+	res_send(r);
 }
 
 /* The leader record for instance `lver` naming `owner`, encoded per disk. */
@@ -372,14 +385,21 @@ static void res_submit_leader(struct resource *r, uint64_t lver, const struct pa
 	}
 	if (clear_block)
 		res_add_block(r, res_rsector(r, 0, 0)); /* drop our waiting flag with the release */
-	res_submit(r, round_submit(&r->round, res_now(r), r->tm->io_timeout_ns));
+	res_send(r);
 }
 
 /* Begin a ballot for r->target with a ballot number above everything seen. */
 static void res_begin_ballot(struct resource *r, uint64_t max_mbal_seen, bool same_instance)
 {
 	uint64_t floor = DL_MAX(max_mbal_seen, r->mbal);
+	uint64_t allowed = r->self->join_ack_ns + r->tm->ballot_holdoff_ns;
 
+	if (res_now(r) < allowed) {
+		/* a new host: every read that started before our join was visible must end first */
+		r->state = RES_BACKOFF;
+		r->backoff_until_ns = allowed;
+		return;
+	}
 	if (!same_instance) {
 		r->bal = 0;
 		memset(&r->inp, 0, sizeof(r->inp));
@@ -419,7 +439,8 @@ static uint64_t res_max_block_lver(const struct paxos_view *v, uint64_t *max_mba
 		for (uint32_t q = 0; q < v->bound; q++) {
 			size_t k = (size_t)i * v->bound + q;
 
-			if (!v->disk_ok[i] || v->state[k] != ONDISK_VALID)
+			/* a block with mbal 0 (a waiting intent) never joined a ballot */
+			if (!v->disk_ok[i] || v->state[k] != ONDISK_VALID || v->blocks[k].mbal == 0)
 				continue;
 			top = DL_MAX(top, v->blocks[k].lver);
 			if (v->blocks[k].lver >= lver)
@@ -432,7 +453,7 @@ static uint64_t res_max_block_lver(const struct paxos_view *v, uint64_t *max_mba
 /* Is the owner the leader names gone (dead, left, or rejoined with a newer generation)? */
 static bool res_owner_gone(struct resource *r)
 {
-	return r->leader.owner_host_id == 0 ||
+	return r->leader.owner_host_id == 0 || r->leader.owner_host_id == r->self->host_id ||
 	       res_incarnation_over(r, r->leader.owner_host_id, r->leader.owner_generation);
 }
 
@@ -522,14 +543,8 @@ static void res_read_done(struct resource *r)
 		memset(&r->inp, 0, sizeof(r->inp));
 	}
 	res_recover_own(r, &v);
-	if (r->leader.owner_host_id == r->self->host_id &&
-	    r->leader.owner_generation == r->self->generation && top <= last) {
-		r->held = true; /* the leader already names this incarnation */
-		r->token = last;
-		r->held_generation = r->self->generation;
-		r->state = RES_HELD;
-		return;
-	}
+	/* Holding comes only from winning an instance: a leader that names us while we do not
+	 * hold the lease (a release that reached only some disks) is ours to supersede. */
 	if (!res_owner_gone(r)) {
 		if (r->wait && r->wait_seq == 0)
 			return res_queue(r, &v);
@@ -554,7 +569,7 @@ static void res_submit_watch(struct resource *r)
 		          res_rsector(r, i, 1), ss);
 		r->stats.bytes_read += 2ull * ss;
 	}
-	res_submit(r, round_submit(&r->round, res_now(r), r->tm->io_timeout_ns));
+	res_send(r);
 }
 
 /* One poll of the owner's slot (and the leader: a release ends the wait at once). */
@@ -563,6 +578,7 @@ static void res_watch_done(struct resource *r)
 	uint64_t offset = layout_host_offset(&r->space->layout, r->watch_host);
 	struct ondisk_host fresh, rec;
 	uint32_t answered = 0;
+	uint64_t damage = 0;
 	bool have = false;
 	enum hostwatch_verdict v;
 
@@ -574,7 +590,9 @@ static void res_watch_done(struct resource *r)
 			continue;
 		space_expect(r->space, i, ONDISK_KIND_HOST, offset, &ex);
 		st = ondisk_host_decode(res_rsector(r, i, 1), &ex, &rec);
-		answered += st == ONDISK_VALID || st == ONDISK_EMPTY;
+		answered++; /* valid, empty, or damaged (judged by whether its bytes change) */
+		if (st != ONDISK_VALID && st != ONDISK_EMPTY)
+			damage = damage * 31 + ondisk_checksum(res_rsector(r, i, 1), res_ss(r));
 		if (st == ONDISK_VALID &&
 		    (!have || rec.hdr.writer_generation > fresh.hdr.writer_generation ||
 		     (rec.hdr.writer_generation == fresh.hdr.writer_generation &&
@@ -584,14 +602,14 @@ static void res_watch_done(struct resource *r)
 		}
 	}
 	v = hostwatch_update(&r->watch, r->tm, answered >= space_majority(r->space),
-	                     have ? &fresh : NULL, r->round.submit_ns, res_now(r));
+	                     have ? &fresh : NULL, damage, r->round.submit_ns, res_now(r));
 	if (res_decode_leader(r) && (r->leader.owner_host_id != r->watch_host ||
 	                             r->leader.owner_generation != r->watch_generation)) {
 		r->state = RES_READ; /* released or taken: start over */
 		return res_submit_read(r);
 	}
 	if (v == HOSTWATCH_DEAD || v == HOSTWATCH_FREE ||
-	    (have && fresh.hdr.writer_generation > r->watch_generation)) {
+	    (!r->watch_blocker && have && fresh.hdr.writer_generation > r->watch_generation)) {
 		r->reason = v == HOSTWATCH_DEAD || v == HOSTWATCH_FREE
 		                    ? ONDISK_REASON_TAKEOVER_DEAD
 		                    : ONDISK_REASON_TAKEOVER_REJOIN;
@@ -599,7 +617,8 @@ static void res_watch_done(struct resource *r)
 		              have ? DL_MAX(fresh.hdr.writer_generation - (v == HOSTWATCH_LIVE),
 		                            r->watch_generation)
 		                   : r->watch_generation);
-		r->state = RES_READ;
+		/* a blocker gone: redo the phase read at once, while the proof is fresh */
+		r->state = r->watch_blocker ? r->resume_state : RES_READ;
 		return res_submit_read(r);
 	}
 	if (r->watch_blocker && v == HOSTWATCH_LIVE && r->watch.changes > 0)
@@ -649,6 +668,7 @@ static void res_phase_read_done(struct resource *r)
 	if (res.verdict == PAXOS_NO_QUORUM || res.verdict == PAXOS_DAMAGED) {
 		/* A damaged block may be the only thing in the way: find out if its writer lives.
 		 */
+		r->resume_state = r->state;
 		res_watch(r, res.blocker, 0, true);
 		return;
 	}
@@ -665,8 +685,16 @@ static void res_phase_read_done(struct resource *r)
 		r->state = RES_P2_WRITE;
 		return res_submit_block(r);
 	}
-	/* Phase 2 done: the value is chosen. Record it in the leader. */
+	/* Phase 2 done: the value is chosen. Record it in the leader; if its owner has since
+	 * released it (its block of this instance says so), record the release instead, so a
+	 * re-run of a decided instance never hands a released lease back to its old owner. */
 	r->state = RES_COMMIT;
+	if (res.value_released) {
+		struct paxos_value none = {0};
+
+		r->value = none;
+		r->reason = ONDISK_REASON_RELEASE;
+	}
 	res_submit_leader(r, r->target, &r->value, r->reason ? r->reason : ONDISK_REASON_ACQUIRE,
 	                  false);
 }
@@ -743,7 +771,7 @@ static void res_submit_sectors(struct resource *r, uint64_t offset, uint32_t cou
 		round_add(&r->round, i, IOE_READ, offset, res_rsector(r, i, at), count * res_ss(r));
 		r->stats.bytes_read += (uint64_t)count * res_ss(r);
 	}
-	res_submit(r, round_submit(&r->round, res_now(r), r->tm->io_timeout_ns));
+	res_send(r);
 }
 
 /* The request record and the holder's mailbox note, encoded per disk. */
@@ -787,7 +815,7 @@ static void res_submit_request(struct resource *r)
 		round_add(&r->round, i, IOE_WRITE, layout_mailbox_offset(l, owner), b, ss);
 		r->stats.bytes_written += 2ull * ss;
 	}
-	res_submit(r, round_submit(&r->round, res_now(r), r->tm->io_timeout_ns));
+	res_send(r);
 }
 
 int resource_request(struct resource *r, uint32_t mode)

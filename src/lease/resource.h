@@ -101,7 +101,8 @@ struct resource {
 		uint64_t seen_ns;    /* when the read that proved it completed */
 	} dead[RESOURCE_DEAD_HOSTS_MAX];
 	uint32_t dead_count;
-	bool watch_blocker; /* WATCH: the host is a ballot blocker, not the owner */
+	bool watch_blocker;               /* WATCH: the host is a ballot blocker, not the owner */
+	enum resource_state resume_state; /* blocker proven gone: redo this phase read */
 
 	bool held;
 	uint64_t token;           /* lver that chose us */

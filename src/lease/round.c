@@ -21,6 +21,7 @@ void round_reset(struct round *r)
 {
 	DL_ASSERT(!r->busy);
 	r->req_count = 0;
+	memset(r->skipped, 0, sizeof(r->skipped));
 	memset(&r->batch, 0, sizeof(r->batch));
 }
 
@@ -41,6 +42,11 @@ void round_add(struct round *r, uint32_t disk, enum ioe_op op, uint64_t offset, 
 	DL_ASSERT(offset % r->space->header.sector_size == 0);
 	if (!round_disk_usable(r, disk))
 		return;
+	if (op == IOE_WRITE &&
+	    ioe_write_pending(r->ioe, (uint32_t)r->space->disks[disk].ioe_index, offset, len)) {
+		r->skipped[disk] = true;
+		return;
+	}
 	r->reqs[r->req_count] = (struct ioe_req){
 	        .disk_index = (uint32_t)r->space->disks[disk].ioe_index,
 	        .op = op,
@@ -84,6 +90,8 @@ bool round_disk_ok(const struct round *r, uint32_t disk)
 	bool any = false;
 
 	DL_ASSERT(!r->busy);
+	if (r->skipped[disk])
+		return false;
 	for (uint32_t k = 0; k < r->req_count; k++) {
 		if (r->req_disk[k] != disk)
 			continue;

@@ -7,9 +7,10 @@
  * the majority. A round never blocks: it is submitted, then the owner asks
  * round_finished() whenever the engine has made progress.
  *
- * Invariant: at most one round per owner in flight (round_add/submit assert
- * !busy), so at most one write per (disk, slot) is ever outstanding from
- * this host for a given state machine.
+ * Invariant: at most one write per (disk, sector) is ever outstanding from
+ * this host: one round per owner in flight (round_add/submit assert !busy),
+ * and a write whose sector still has an older write in the kernel's hands
+ * (its round timed out) is held back; that disk does not answer the round.
  */
 #ifndef DL_ROUND_H
 #define DL_ROUND_H
@@ -27,6 +28,7 @@ struct round {
 	struct ioe_req reqs[ROUND_REQS_MAX];
 	uint8_t req_disk[ROUND_REQS_MAX];
 	uint32_t req_count;
+	bool skipped[IOE_DISKS_MAX]; /* a write held back: an older one may still land there */
 	struct ioe_batch batch;
 	bool busy;          /* submitted, not finished */
 	uint64_t submit_ns; /* protocol clock at submission */

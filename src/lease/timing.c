@@ -20,6 +20,7 @@ void timing_init(struct timing *t, uint32_t io_timeout_ms)
 	t->validity_ns = 12 * q;
 	t->host_dead_ns = 17 * q;
 	t->join_wait_ns = 5 * q;
+	t->ballot_holdoff_ns = 9 * q;
 	t->poll_interval_ns = q;
 	t->watchdog_ns = 12 * q;
 	DL_ASSERT(timing_is_safe(t));
@@ -35,5 +36,6 @@ bool timing_is_safe(const struct timing *t)
 	        (unsigned __int128)(m + r) * ((unsigned __int128)t->validity_ns * m +
 	                                      (unsigned __int128)t->io_timeout_ns * (m - r));
 
-	return lhs >= rhs && t->join_wait_ns * m >= t->io_timeout_ns * (m + r);
+	return lhs >= rhs && t->join_wait_ns * m >= t->io_timeout_ns * (m + r) &&
+	       t->ballot_holdoff_ns * m >= 2 * t->io_timeout_ns * (m + r);
 }

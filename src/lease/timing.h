@@ -25,8 +25,13 @@
  *   after that would have been past its validity end, hence void.
  *
  *   join: read, write, wait W = 1.25T >= (1 + rho) T, read back: a concurrent
- *   joiner's write has landed by then, and a new host's first ballot comes
- *   after every read round that started before its join was visible.
+ *   joiner's write has landed by then.
+ *   ballots: a host writes its first ballot no sooner than H = 2.25T after
+ *   its join write was acknowledged, so every read round that started before
+ *   its join was visible has ended (a round counts only within T), and a
+ *   proof that a host is dead (a read submitted at s) stays usable by a
+ *   phase read submitted before s + H - (1 + rho) T: H >= 2 (1 + rho) T lets
+ *   the phase read follow the proving read at once (docs/design.md).
  */
 #ifndef DL_TIMING_H
 #define DL_TIMING_H
@@ -45,6 +50,7 @@ struct timing {
 	uint64_t validity_ns;       /* 3T = L: lease validity from submission */
 	uint64_t host_dead_ns;      /* 4.25T = D: unchanged this long => dead */
 	uint64_t join_wait_ns;      /* 1.25T = W */
+	uint64_t ballot_holdoff_ns; /* 2.25T: no ballot before join write ack + this */
 	uint64_t poll_interval_ns;  /* 0.25T: contenders re-read an owner's slot */
 	uint64_t watchdog_ns;       /* 3T: watchdog fires this long after the last pet */
 };

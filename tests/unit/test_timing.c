@@ -62,34 +62,34 @@ static void test_hostwatch_dead_only_after_host_dead(void **state)
 	rec.hdr.writer_generation = 3;
 	rec.hdr.seq = 10;
 	rec.state = ONDISK_HOST_LIVE;
-	assert_int_equal(hostwatch_update(&w, &t, false, &rec, s, s + 1), HOSTWATCH_UNKNOWN);
-	assert_int_equal(hostwatch_update(&w, &t, true, &rec, s, s + 1), HOSTWATCH_LIVE);
+	assert_int_equal(hostwatch_update(&w, &t, false, &rec, 0, s, s + 1), HOSTWATCH_UNKNOWN);
+	assert_int_equal(hostwatch_update(&w, &t, true, &rec, 0, s, s + 1), HOSTWATCH_LIVE);
 	/* unchanged, but the read started just before host_dead elapsed */
-	assert_int_equal(
-	        hostwatch_update(&w, &t, true, &rec, s + t.host_dead_ns, s + t.host_dead_ns + 2),
-	        HOSTWATCH_LIVE);
+	assert_int_equal(hostwatch_update(&w, &t, true, &rec, 0, s + t.host_dead_ns,
+	                                  s + t.host_dead_ns + 2),
+	                 HOSTWATCH_LIVE);
 	/* a change restarts the clock */
 	rec.hdr.seq = 11;
-	assert_int_equal(hostwatch_update(&w, &t, true, &rec, s + 2 * DL_NS_PER_SEC,
+	assert_int_equal(hostwatch_update(&w, &t, true, &rec, 0, s + 2 * DL_NS_PER_SEC,
 	                                  s + 2 * DL_NS_PER_SEC + 1),
 	                 HOSTWATCH_LIVE);
 	assert_int_equal(w.changes, 1);
-	assert_int_equal(hostwatch_update(&w, &t, true, &rec,
+	assert_int_equal(hostwatch_update(&w, &t, true, &rec, 0,
 	                                  s + 2 * DL_NS_PER_SEC + t.host_dead_ns,
 	                                  s + 2 * DL_NS_PER_SEC + t.host_dead_ns + 1),
 	                 HOSTWATCH_LIVE);
 	/* a minority read proves nothing */
-	assert_int_equal(
-	        hostwatch_update(&w, &t, false, &rec, s + 9 * DL_NS_PER_SEC, s + 9 * DL_NS_PER_SEC),
-	        HOSTWATCH_LIVE);
-	assert_int_equal(hostwatch_update(&w, &t, true, &rec,
+	assert_int_equal(hostwatch_update(&w, &t, false, &rec, 0, s + 9 * DL_NS_PER_SEC,
+	                                  s + 9 * DL_NS_PER_SEC),
+	                 HOSTWATCH_LIVE);
+	assert_int_equal(hostwatch_update(&w, &t, true, &rec, 0,
 	                                  s + 2 * DL_NS_PER_SEC + 1 + t.host_dead_ns,
 	                                  s + 9 * DL_NS_PER_SEC),
 	                 HOSTWATCH_DEAD);
 	/* a host that left is free at once */
 	hostwatch_reset(&w);
 	rec.state = ONDISK_HOST_FREE;
-	assert_int_equal(hostwatch_update(&w, &t, true, &rec, s, s), HOSTWATCH_FREE);
+	assert_int_equal(hostwatch_update(&w, &t, true, &rec, 0, s, s), HOSTWATCH_FREE);
 }
 
 int main(void)
