@@ -765,6 +765,21 @@ void ioe_sim_set_faults(struct ioe *e, uint32_t disk_index, const struct ioe_sim
 	s->disks[disk_index].faults = *f;
 }
 
+void ioe_sim_fail_hung(struct ioe *e)
+{
+	struct sim_engine *s = sim_of(e);
+	uint64_t now_ns = clock_now_ns(s->base.clk);
+
+	for (uint32_t k = 0; k < s->inflight_count; k++) {
+		struct sim_slot *slot = &s->slots[s->inflight[k]];
+
+		if (slot->complete_ns == SIM_NEVER && !slot->disk_hang) {
+			slot->complete_ns = now_ns;
+			slot->result = -EIO;
+		}
+	}
+}
+
 void ioe_sim_crash(struct ioe *e)
 {
 	struct sim_engine *s = sim_of(e);

@@ -101,6 +101,9 @@ void ioe_sim_set_faults(struct ioe *e, uint32_t disk_index, const struct ioe_sim
  * memory is the caller's again). The engine is empty and usable afterwards.
  */
 void ioe_sim_crash(struct ioe *e);
+/* Requests hung by the hang fault finally fail (-EIO, a write never lands), as a SCSI or
+ * multipath timeout ends a stuck I/O: they complete at the next poll. */
+void ioe_sim_fail_hung(struct ioe *e);
 /* Slots not free (in flight, including orphans): for tests. */
 uint32_t ioe_sim_slots_busy(const struct ioe *e);
 

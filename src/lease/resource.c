@@ -121,7 +121,7 @@ const char *resource_state_name(enum resource_state s)
 	        "idle",         "reading",     "watching",   "phase1-write", "phase1-read",
 	        "phase2-write", "phase2-read", "committing", "backoff",      "held",
 	        "releasing",    "failed",      "queueing",   "requesting",   "requesting",
-	        "inquiring",    "inquiring"};
+	        "inquiring",    "inquiring",   "notifying"};
 
 	DL_ASSERT((size_t)s < DL_ARRAY_SIZE(names));
 	return names[s];
@@ -337,8 +337,9 @@ static void res_add_block(struct resource *r, uint8_t *bufs)
 		b.inp_owner_generation = r->inp.owner_generation;
 		b.lver = r->target;
 		b.wait_seq = r->wait_seq;
-		b.hdr.flags = (r->wait_seq ? ONDISK_BALLOT_WAITING : 0) |
-		              (r->state == RES_RELEASING ? ONDISK_BALLOT_RELEASED : 0);
+		b.hdr.flags =
+		        (r->wait_seq ? ONDISK_BALLOT_WAITING : 0) |
+		        (r->state == RES_RELEASING || r->released ? ONDISK_BALLOT_RELEASED : 0);
 		ondisk_ballot_encode(&b, ss, bufs + (size_t)i * ss);
 		round_add(&r->round, i, IOE_WRITE, offset, bufs + (size_t)i * ss, ss);
 		r->stats.bytes_written += ss;
@@ -404,6 +405,7 @@ static void res_begin_ballot(struct resource *r, uint64_t max_mbal_seen, bool sa
 		r->bal = 0;
 		memset(&r->inp, 0, sizeof(r->inp));
 	}
+	r->released = false;
 	r->mbal = paxos_next_mbal(floor, r->self->host_id);
 	DL_ASSERT(r->mbal > floor);
 	r->stats.ballots++;
@@ -536,6 +538,8 @@ static void res_read_done(struct resource *r)
 	res_decode_blocks(r, &v);
 	last = r->leader.lver;
 	top = res_max_block_lver(&v, &max_mbal, last + 1);
+	/* never below an instance we won ourselves, whatever a torn sector hides */
+	top = DL_MAX(top, r->token + (r->token > 0));
 	same = r->target == DL_MAX(last + 1, top);
 	r->target = DL_MAX(last + 1, top);
 	if (!same) {
@@ -569,6 +573,36 @@ static void res_submit_watch(struct resource *r)
 		          res_rsector(r, i, 1), ss);
 		r->stats.bytes_read += 2ull * ss;
 	}
+	res_send(r);
+}
+
+/* A REPAIR note in the blocker's mailbox: it rewrites its block of this lease. */
+static void res_notify_repair(struct resource *r)
+{
+	const struct layout *l = &r->space->layout;
+	uint64_t offset = layout_mailbox_offset(l, r->watch_host);
+	uint32_t ss = res_ss(r);
+
+	round_reset(&r->round);
+	r->req_seq++;
+	for (uint32_t i = 0; i < r->space->path_count; i++) {
+		struct ondisk_mailbox m = {0};
+		struct ondisk_expect ex;
+
+		space_expect(r->space, i, ONDISK_KIND_MAILBOX, offset, &ex);
+		ondisk_hdr_init(&m.hdr, ONDISK_KIND_MAILBOX, ex.lockspace_uuid, ex.disk_index,
+		                ex.lba);
+		m.hdr.writer_host_id = r->self->host_id;
+		m.hdr.writer_generation = m.requester_generation = r->self->generation;
+		m.hdr.seq = r->req_seq;
+		m.resource_index = r->index;
+		m.mode = ONDISK_REQUEST_REPAIR;
+		m.lver = r->target;
+		m.wall_ms = clock_wall_ms();
+		ondisk_mailbox_encode(&m, ss, r->wbuf + (size_t)i * ss);
+		round_add(&r->round, i, IOE_WRITE, offset, r->wbuf + (size_t)i * ss, ss);
+	}
+	r->state = RES_NOTIFY;
 	res_send(r);
 }
 
@@ -622,8 +656,7 @@ static void res_watch_done(struct resource *r)
 		return res_submit_read(r);
 	}
 	if (r->watch_blocker && v == HOSTWATCH_LIVE && r->watch.changes > 0)
-		return res_backoff(
-		        r, "a live host's ballot is damaged; it repairs it when it next writes");
+		return res_notify_repair(r); /* a live host: ask it to rewrite its block */
 	if (!r->wait && v == HOSTWATCH_LIVE && r->watch.changes > 0)
 		return res_fail(r, -EBUSY,
 		                "held by host %u ('%s', generation %llu) with token %llu",
@@ -757,8 +790,13 @@ int resource_release(struct resource *r)
 	r->leader.owner_host_id = r->self->host_id;
 	r->leader.owner_generation = r->held_generation;
 	r->state = RES_RELEASING;
+	r->released = true;
 	r->reason = r->requested ? ONDISK_REASON_HANDOFF : ONDISK_REASON_RELEASE;
-	res_submit_leader(r, r->token, &none, r->reason, true);
+	/* Our block first (RELEASED), the leader after: never both in one round, so one torn
+	 * write cannot take the instance's whole history with it. */
+	(void)none;
+	r->release_step = 0;
+	res_submit_block(r);
 	return 0;
 }
 
@@ -938,6 +976,32 @@ static void res_check_done(struct resource *r)
 	}
 }
 
+void resource_repair(struct resource *r)
+{
+	r->repair_wanted = true;
+}
+
+/* Rewrite our block from memory, unless a ballot of ours is running (it rewrites it). */
+static bool res_repair_now(struct resource *r)
+{
+	switch (r->state) {
+	case RES_IDLE:
+	case RES_FAILED:
+	case RES_WATCH:
+	case RES_BACKOFF:
+	case RES_HELD:
+		break;
+	default:
+		return false;
+	}
+	if (!r->repair_wanted || r->pending || !delta_is_live(r->self, res_now(r)))
+		return false;
+	r->repair_wanted = false;
+	r->repairing = true;
+	res_submit_block(r);
+	return true;
+}
+
 int resource_cancel(struct resource *r)
 {
 	if (r->state == RES_HELD || r->state == RES_RELEASING)
@@ -950,9 +1014,27 @@ int resource_cancel(struct resource *r)
 	return 0;
 }
 
+static void res_release_done(struct resource *r)
+{
+	struct paxos_value none = {0};
+	bool ok = round_ok_count(&r->round) >= space_majority(r->space);
+
+	if (r->release_step < 2 && !ok && r->release_step++ == 0)
+		return res_submit_block(r); /* one more try: a torn write is not acknowledged */
+	if (r->release_step < 2) {
+		r->release_step = 2;
+		return res_submit_leader(r, r->token, &none, r->reason, false);
+	}
+	r->state = RES_IDLE;
+}
+
 static void res_judge(struct resource *r)
 {
 	r->pending = false;
+	if (r->repairing) {
+		r->repairing = false; /* our block is rewritten (or will be at the next note) */
+		return;
+	}
 	if (r->cancel_wanted && r->state != RES_HELD && r->state != RES_RELEASING &&
 	    r->state != RES_COMMIT) {
 		r->cancel_wanted = false;
@@ -977,8 +1059,7 @@ static void res_judge(struct resource *r)
 	case RES_HELD:
 		return res_check_done(r);
 	case RES_RELEASING:
-		r->state = RES_IDLE;
-		return;
+		return res_release_done(r);
 	case RES_REQ_READ:
 		return res_request_read_done(r);
 	case RES_REQ_WRITE:
@@ -990,6 +1071,8 @@ static void res_judge(struct resource *r)
 		return res_inquire_read_done(r);
 	case RES_INQ_OWNER:
 		return res_inquire_owner_done(r);
+	case RES_NOTIFY:
+		return res_backoff(r, "waiting for a live host to repair its damaged ballot");
 	default:
 		return; /* failed while the round was in flight */
 	}
@@ -1011,6 +1094,8 @@ uint64_t resource_step(struct resource *r)
 	}
 	if (r->pending)
 		return now + r->tm->poll_interval_ns;
+	if (res_repair_now(r))
+		return now + r->tm->io_timeout_ns;
 	if ((r->state == RES_BACKOFF || r->state == RES_WATCH) && now >= r->backoff_until_ns) {
 		if (r->state == RES_BACKOFF) {
 			r->state = RES_READ;

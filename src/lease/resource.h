@@ -57,6 +57,7 @@ enum resource_state {
 	RES_REQ_WRITE, /* request: writing the request record and the holder's mailbox */
 	RES_INQ_READ,  /* inquire: reading the leader and request */
 	RES_INQ_OWNER, /* inquire: reading the owner's host slot */
+	RES_NOTIFY,    /* a live host's damaged ballot blocks us: asking it to repair */
 };
 
 struct resource_stats {
@@ -124,6 +125,10 @@ struct resource {
 	uint64_t request_host;    /* who asked */
 	bool checking;            /* HELD: a request-record read is in flight */
 	bool cancel_wanted;       /* resource_cancel() came while a round was in flight */
+	bool repair_wanted;       /* our block was reported damaged: rewrite it when idle */
+	bool repairing;           /* the round in flight rewrites our block */
+	bool released;            /* our block of target says RELEASED (kept across repairs) */
+	uint32_t release_step;    /* RELEASING: 0-1 writing our block, 2 writing the leader */
 	uint32_t req_mode;        /* request op: the mode we ask for */
 	uint64_t req_seq;         /* our request counter (mailbox seq) */
 	struct ondisk_host owner; /* inquire: the owner's host record */
@@ -148,6 +153,9 @@ int resource_request(struct resource *r, uint32_t mode);
 int resource_inquire(struct resource *r);
 /* HELD: read our request record (call when the mailbox says a request arrived). */
 int resource_check_request(struct resource *r);
+/* Our ballot of this lease was reported damaged (a REPAIR note in our mailbox): rewrite it
+ * from memory as soon as no round is in flight (a ballot in progress rewrites it anyway). */
+void resource_repair(struct resource *r);
 /* Stop an acquire in progress (state back to IDLE; our waiting intent stays until our
  * next write). Returns 0 or -EINVAL if held. */
 int resource_cancel(struct resource *r);

@@ -617,7 +617,7 @@ void ondisk_mailbox_encode(const struct ondisk_mailbox *in, uint32_t sector_size
 	uint8_t *p = encode_begin(&in->hdr, ONDISK_KIND_MAILBOX, sector_size, sector);
 
 	DL_ASSERT(in->hdr.writer_host_id > 0);
-	DL_ASSERT(in->mode <= ONDISK_REQUEST_FORCE);
+	DL_ASSERT(in->mode <= ONDISK_REQUEST_REPAIR);
 	put64(p + MB_REQUESTER_GENERATION, in->requester_generation);
 	put32(p + MB_RESOURCE_INDEX, in->resource_index);
 	put32(p + MB_MODE, in->mode);
@@ -639,7 +639,7 @@ enum ondisk_state ondisk_mailbox_decode(const void *sector, const struct ondisk_
 	out->mode = get32(p + MB_MODE);
 	out->lver = get64(p + MB_LVER);
 	out->wall_ms = get64(p + MB_WALL_MS);
-	if (out->mode > ONDISK_REQUEST_FORCE || out->hdr.writer_host_id == 0)
+	if (out->mode > ONDISK_REQUEST_REPAIR || out->hdr.writer_host_id == 0)
 		return ONDISK_BAD_MAGIC;
 	return ONDISK_VALID;
 }

@@ -158,6 +158,7 @@ enum ondisk_request_mode {
 	ONDISK_REQUEST_NONE = 0,
 	ONDISK_REQUEST_GRACEFUL = 1,
 	ONDISK_REQUEST_FORCE = 2,
+	ONDISK_REQUEST_REPAIR = 3, /* mailbox only: "your ballot of this lease is damaged" */
 };
 
 /* Request record: asks the holder of lver to hand over. hdr.seq = lver asked about. */
