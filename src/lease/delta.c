@@ -255,9 +255,25 @@ static bool delta_dense_ok(struct delta *d)
 	return false;
 }
 
+/* 0..65535 from our identity and the time: two hosts misconfigured with one host id that
+ * join at once still end up with different generations, so a lease of one is never taken
+ * for the other's (docs/design.md). */
+static uint64_t delta_generation_spread(const struct delta *d)
+{
+	uint64_t x = delta_now(d);
+
+	for (unsigned i = 0; i < ONDISK_UUID_SIZE; i++)
+		x = (x ^ d->id.host_uuid[i] ^ ((uint64_t)d->id.boot_id[i] << 8)) *
+		    0x9e3779b97f4a7c15ull;
+	return (x >> 48) & 0xffffu;
+}
+
 static void delta_begin_write(struct delta *d, uint64_t max_generation)
 {
-	d->generation = max_generation + 1;
+	/* A damaged copy may hide a higher generation: jump far past anything it could hold,
+	 * or leases of the incarnation it hides would seem to be ours. */
+	d->generation = max_generation + 1 + delta_generation_spread(d) +
+	                (d->slot_damaged ? DELTA_GENERATION_JUMP : 0);
 	d->seq = 0;
 	d->joined_wall_ms = clock_wall_ms();
 	d->state = DELTA_WRITE;
@@ -271,6 +287,7 @@ static void delta_join_read_done(struct delta *d)
 	struct slot_read sr;
 
 	delta_judge_slot(d, own, false, &sr);
+	d->slot_damaged = sr.damaged > 0;
 	if (sr.answered < space_majority(d->space) &&
 	    sr.answered + sr.damaged >= space_majority(d->space) && delta_dense_ok(d)) {
 		/* damaged on a majority: someone may be renewing it; wait until it stays put */
@@ -323,6 +340,7 @@ static void delta_watch_done(struct delta *d)
 	enum hostwatch_verdict v;
 
 	delta_judge_slot(d, 0, false, &sr);
+	d->slot_damaged |= sr.damaged > 0;
 	v = hostwatch_update(&d->watch, d->tm, sr.answered + sr.damaged >= space_majority(d->space),
 	                     sr.have ? &sr.freshest : NULL, sr.damage, d->round.submit_ns, now);
 	d->generation = DL_MAX(d->generation, sr.max_generation);

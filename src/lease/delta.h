@@ -38,7 +38,11 @@
 #include "lease/space.h"
 #include "lease/timing.h"
 
-#define DELTA_DENSE_GAP 64u /* a host id may join only if one of the 64 below it ever joined */
+#define DELTA_DENSE_GAP 64u
+#define DELTA_GENERATION_JUMP                                                                      \
+	(1ull << 32) /* past any generation a damaged copy may hold */ /* a host id may join only  \
+	                                                                  if one of the 64 below   \
+	                                                                  it ever joined */
 
 enum delta_state {
 	DELTA_IDLE = 0,
@@ -70,6 +74,7 @@ struct delta {
 	int error; /* why FAILED: -EBUSY, -EADDRINUSE, -ETIMEDOUT, -EIO, -EPERM */
 	char why[200];
 	bool prev_stopped; /* the caller vouches our previous incarnation's holders are gone */
+	bool slot_damaged; /* the join saw damaged copies of our slot: generation unknown */
 
 	uint64_t generation;     /* ours, once written */
 	uint64_t seq;            /* renewal counter of our record */

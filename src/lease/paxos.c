@@ -82,9 +82,10 @@ static bool paxos_owner_released(const struct paxos_view *v, uint64_t lver,
 void paxos_judge(const struct paxos_view *v, uint64_t lver, uint32_t self, uint64_t mbal,
                  paxos_live_fn live, void *ctx, struct paxos_result *out)
 {
-	uint32_t answered_disks = 0, majority = v->disk_count / 2 + 1;
+	uint32_t answered_disks = 0, majority = v->majority;
 
 	DL_ASSERT(self >= 1 && self <= v->bound);
+	DL_ASSERT(v->majority >= 1 && v->majority <= v->disk_count);
 	DL_ASSERT(mbal % PAXOS_MBAL_STRIDE == self);
 	memset(out, 0, sizeof(*out));
 	for (uint32_t d = 0; d < v->disk_count; d++)

@@ -42,6 +42,7 @@ struct paxos_value {
 /* The blocks of hosts 1..bound as one round read them, per disk. */
 struct paxos_view {
 	uint32_t disk_count; /* disks of the lockspace */
+	uint32_t majority;   /* how many of them decide (space_majority) */
 	uint32_t bound;
 	bool disk_ok[IOE_DISKS_MAX];
 	enum ondisk_state *state;     /* [disk * bound + (q - 1)] */

@@ -209,6 +209,7 @@ static void res_decode_blocks(struct resource *r, struct paxos_view *v)
 
 	memset(v, 0, sizeof(*v));
 	v->disk_count = r->space->path_count;
+	v->majority = space_majority(r->space);
 	v->bound = r->bound;
 	v->state = r->vstate;
 	v->blocks = r->vblocks;
@@ -279,7 +280,8 @@ static bool res_host_live(void *ctx, uint32_t host_id)
 static bool res_incarnation_over(const struct resource *r, uint64_t host_id, uint64_t generation)
 {
 	for (uint32_t k = 0; k < r->dead_count; k++) {
-		if (r->dead[k].host_id == host_id && generation <= r->dead[k].generation)
+		if (r->dead[k].host_id == host_id &&
+		    (generation == r->dead[k].generation || r->dead[k].generation == UINT64_MAX))
 			return true;
 	}
 	return false;
@@ -289,12 +291,15 @@ static void res_note_dead(struct resource *r, uint32_t host_id, uint64_t generat
 {
 	uint32_t k;
 
-	for (k = 0; k < r->dead_count && r->dead[k].host_id != host_id; k++)
+	/* exact incarnations only: a generation seen on a minority may exceed a later one */
+	for (k = 0; k < r->dead_count &&
+	            !(r->dead[k].host_id == host_id && r->dead[k].generation == generation);
+	     k++)
 		;
 	if (k == RESOURCE_DEAD_HOSTS_MAX)
-		k = 0; /* forget the oldest slot: only costs another watch */
+		k = r->dead_count = 0; /* start over: only costs another watch */
 	r->dead[k].host_id = host_id;
-	r->dead[k].generation = DL_MAX(generation, k < r->dead_count ? r->dead[k].generation : 0);
+	r->dead[k].generation = generation;
 	r->dead[k].seen_ns = r->round.submit_ns; /* the read that proved it started here */
 	r->dead_count = DL_MAX(r->dead_count, k + 1);
 }
@@ -380,6 +385,9 @@ static void res_submit_leader(struct resource *r, uint64_t lver, const struct pa
 		ld.prev_owner_generation = r->leader.owner_generation;
 		ld.since_wall_ms = clock_wall_ms();
 		memcpy(ld.name, r->leader.name, sizeof(ld.name));
+		if (owner->owner_host_id == r->self->host_id &&
+		    owner->owner_generation == r->self->generation)
+			memcpy(ld.owner_uuid, r->self->id.host_uuid, ONDISK_UUID_SIZE);
 		ondisk_leader_encode(&ld, ss, r->wbuf + (size_t)i * ss);
 		round_add(&r->round, i, IOE_WRITE, offset, r->wbuf + (size_t)i * ss, ss);
 		r->stats.bytes_written += ss;
@@ -468,6 +476,7 @@ static void res_watch(struct resource *r, uint32_t host_id, uint64_t generation,
 		r->watch_host = host_id;
 		r->watch_generation = generation;
 		r->watch_blocker = blocker;
+		r->foreign_since_ns = 0;
 	}
 	r->backoff_until_ns = res_now(r); /* poll at once */
 }
@@ -524,6 +533,38 @@ static bool res_yield_to_earlier_waiter(struct resource *r, const struct paxos_v
 	return false;
 }
 
+/* Instance `last` was decided for this incarnation of ours (another host may have finished
+ * our ballot) and no later instance has begun, and we did not release it since. */
+static bool res_decided_for_us(const struct resource *r, uint64_t top, uint64_t last)
+{
+	return last > 0 && r->proposed_lver == last &&
+	       r->leader.owner_host_id == r->self->host_id &&
+	       r->leader.owner_generation == r->self->generation && top <= last &&
+	       !(r->released && r->token == last);
+}
+
+/* Make the leader naming us durable on every disk before we hold it (a copy read from one
+ * disk may be all there is). */
+static void res_recommit(struct resource *r, uint64_t lver, uint64_t max_mbal)
+{
+	uint32_t reason = r->leader.reason;
+
+	r->target = lver;
+	r->value.owner_host_id = r->self->host_id;
+	r->value.owner_generation = r->self->generation;
+	/* what our block says if we rewrite it (release, repair): the decided value, accepted at
+	 * a ballot of ours, so the instance's history survives in it */
+	r->inp = r->value;
+	if (r->bal == 0) {
+		r->mbal = paxos_next_mbal(DL_MAX(max_mbal, r->mbal), r->self->host_id);
+		r->bal = r->mbal;
+	}
+	r->leader.owner_host_id = r->leader.prev_owner_host_id; /* keep who held it before */
+	r->leader.owner_generation = r->leader.prev_owner_generation;
+	r->state = RES_COMMIT;
+	res_submit_leader(r, lver, &r->value, reason, false);
+}
+
 static void res_read_done(struct resource *r)
 {
 	uint64_t max_mbal, top, last;
@@ -547,8 +588,10 @@ static void res_read_done(struct resource *r)
 		memset(&r->inp, 0, sizeof(r->inp));
 	}
 	res_recover_own(r, &v);
-	/* Holding comes only from winning an instance: a leader that names us while we do not
-	 * hold the lease (a release that reached only some disks) is ours to supersede. */
+	if (res_decided_for_us(r, top, last))
+		return res_recommit(r, last, max_mbal);
+	/* A leader that names us for an instance we released (a release that reached only some
+	 * disks) or an older generation of ours is ours to supersede. */
 	if (!res_owner_gone(r)) {
 		if (r->wait && r->wait_seq == 0)
 			return res_queue(r, &v);
@@ -574,6 +617,27 @@ static void res_submit_watch(struct resource *r)
 		r->stats.bytes_read += 2ull * ss;
 	}
 	res_send(r);
+}
+
+/* The owner's slot holds another incarnation now. The same machine rejoined (its uuid, a
+ * new generation): its restarted daemon stopped the old holders, take over at once. Another
+ * machine with the same host id overwrote it: the old incarnation learns at its next
+ * renewal, but may act until its lease ends, so wait host_dead from the first sight. */
+static bool res_incarnation_ended(struct resource *r, const struct ondisk_host *fresh)
+{
+	static const uint8_t zero[ONDISK_UUID_SIZE];
+
+	if (memcmp(r->leader.owner_uuid, zero, ONDISK_UUID_SIZE) &&
+	    !memcmp(r->leader.owner_uuid, fresh->host_uuid, ONDISK_UUID_SIZE)) {
+		r->reason = ONDISK_REASON_TAKEOVER_REJOIN;
+		return true;
+	}
+	if (r->foreign_since_ns == 0)
+		r->foreign_since_ns = res_now(r);
+	if (r->round.submit_ns < r->foreign_since_ns + r->tm->host_dead_ns)
+		return false;
+	r->reason = ONDISK_REASON_TAKEOVER_DEAD;
+	return true;
 }
 
 /* A REPAIR note in the blocker's mailbox: it rewrites its block of this lease. */
@@ -642,17 +706,19 @@ static void res_watch_done(struct resource *r)
 		r->state = RES_READ; /* released or taken: start over */
 		return res_submit_read(r);
 	}
-	if (v == HOSTWATCH_DEAD || v == HOSTWATCH_FREE ||
-	    (!r->watch_blocker && have && fresh.hdr.writer_generation > r->watch_generation)) {
-		r->reason = v == HOSTWATCH_DEAD || v == HOSTWATCH_FREE
-		                    ? ONDISK_REASON_TAKEOVER_DEAD
-		                    : ONDISK_REASON_TAKEOVER_REJOIN;
-		res_note_dead(r, r->watch_host,
-		              have ? DL_MAX(fresh.hdr.writer_generation - (v == HOSTWATCH_LIVE),
-		                            r->watch_generation)
-		                   : r->watch_generation);
+	if (v == HOSTWATCH_DEAD || v == HOSTWATCH_FREE) {
+		r->reason = ONDISK_REASON_TAKEOVER_DEAD;
+		res_note_dead(r, r->watch_host, r->watch_generation);
+		if (have)
+			res_note_dead(r, r->watch_host, fresh.hdr.writer_generation);
 		/* a blocker gone: redo the phase read at once, while the proof is fresh */
 		r->state = r->watch_blocker ? r->resume_state : RES_READ;
+		return res_submit_read(r);
+	}
+	if (!r->watch_blocker && have && fresh.hdr.writer_generation != r->watch_generation &&
+	    res_incarnation_ended(r, &fresh)) {
+		res_note_dead(r, r->watch_host, r->watch_generation);
+		r->state = RES_READ;
 		return res_submit_read(r);
 	}
 	if (r->watch_blocker && v == HOSTWATCH_LIVE && r->watch.changes > 0)
@@ -715,6 +781,9 @@ static void res_phase_read_done(struct resource *r)
 		        res.have_value ? res.value.owner_generation : r->self->generation;
 		r->bal = r->mbal;
 		r->inp = r->value;
+		if (r->value.owner_host_id == r->self->host_id &&
+		    r->value.owner_generation == r->self->generation)
+			r->proposed_lver = r->target; /* only we can have proposed this value */
 		r->state = RES_P2_WRITE;
 		return res_submit_block(r);
 	}
@@ -1025,6 +1094,8 @@ static void res_release_done(struct resource *r)
 		r->release_step = 2;
 		return res_submit_leader(r, r->token, &none, r->reason, false);
 	}
+	if (!ok && r->release_step++ == 2)
+		return res_submit_leader(r, r->token, &none, r->reason, false); /* once more */
 	r->state = RES_IDLE;
 }
 

@@ -96,9 +96,10 @@ struct resource {
 	struct hostwatch watch; /* WATCH: the owner's slot */
 	uint32_t watch_host;
 	uint64_t watch_generation; /* the owner generation the leader names */
+	uint64_t foreign_since_ns; /* WATCH: another identity's generation first seen in the slot */
 	struct {
 		uint32_t host_id;
-		uint64_t generation; /* incarnations up to this one are over */
+		uint64_t generation; /* this incarnation is over (UINT64_MAX: every one) */
 		uint64_t seen_ns;    /* when the read that proved it completed */
 	} dead[RESOURCE_DEAD_HOSTS_MAX];
 	uint32_t dead_count;
@@ -128,6 +129,7 @@ struct resource {
 	bool repair_wanted;       /* our block was reported damaged: rewrite it when idle */
 	bool repairing;           /* the round in flight rewrites our block */
 	bool released;            /* our block of target says RELEASED (kept across repairs) */
+	uint64_t proposed_lver;   /* instance where this op proposed itself in phase 2 */
 	uint32_t release_step;    /* RELEASING: 0-1 writing our block, 2 writing the leader */
 	uint32_t req_mode;        /* request op: the mode we ask for */
 	uint64_t req_seq;         /* our request counter (mailbox seq) */

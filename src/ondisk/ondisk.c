@@ -80,7 +80,8 @@ enum {
 	LEADER_PREV_OWNER_GENERATION = 104,
 	LEADER_SINCE_WALL_MS = 112,
 	LEADER_NAME = 120,
-	LEADER_END = 168,
+	LEADER_OWNER_UUID = 168,
+	LEADER_END = 184,
 };
 
 /* Request body. */
@@ -137,7 +138,7 @@ _Static_assert(MB_END <= ONDISK_SECTOR_MIN - ONDISK_CHECKSUM_SIZE, "mailbox fits
 _Static_assert(DE_END == ONDISK_DIRENT_SIZE, "directory entry is 64 bytes");
 _Static_assert(LS_SECTOR_SIZE - LS_NAME == ONDISK_NAME_SIZE, "lockspace name size");
 _Static_assert(HOST_UUID - HOST_NAME == ONDISK_HOST_NAME_SIZE, "host name size");
-_Static_assert(LEADER_END - LEADER_NAME == ONDISK_NAME_SIZE, "leader name size");
+_Static_assert(LEADER_OWNER_UUID - LEADER_NAME == ONDISK_NAME_SIZE, "leader name size");
 _Static_assert(DE_FLAGS - DE_NAME == ONDISK_NAME_SIZE, "dirent name size");
 _Static_assert(DIR_ENTRIES + ONDISK_DIRENTS_PER(ONDISK_SECTOR_MIN) * ONDISK_DIRENT_SIZE <=
                        ONDISK_SECTOR_MIN - ONDISK_CHECKSUM_SIZE,
@@ -511,6 +512,7 @@ void ondisk_leader_encode(const struct ondisk_leader *in, uint32_t sector_size, 
 	put64(p + LEADER_PREV_OWNER_GENERATION, in->prev_owner_generation);
 	put64(p + LEADER_SINCE_WALL_MS, in->since_wall_ms);
 	put_name(p + LEADER_NAME, in->name, ONDISK_NAME_SIZE);
+	memcpy(p + LEADER_OWNER_UUID, in->owner_uuid, ONDISK_UUID_SIZE);
 	encode_end(p, sector_size);
 }
 
@@ -532,6 +534,7 @@ enum ondisk_state ondisk_leader_decode(const void *sector, const struct ondisk_e
 	out->since_wall_ms = get64(p + LEADER_SINCE_WALL_MS);
 	if (!get_name(p + LEADER_NAME, ONDISK_NAME_SIZE, out->name))
 		return ONDISK_BAD_MAGIC;
+	memcpy(out->owner_uuid, p + LEADER_OWNER_UUID, ONDISK_UUID_SIZE);
 	if (out->lver != out->hdr.seq || out->reason >= ONDISK_REASON_COUNT)
 		return ONDISK_BAD_MAGIC;
 	return ONDISK_VALID;

@@ -152,6 +152,7 @@ struct ondisk_leader {
 	uint64_t prev_owner_generation;
 	uint64_t since_wall_ms;
 	char name[ONDISK_NAME_SIZE + 1];
+	uint8_t owner_uuid[ONDISK_UUID_SIZE]; /* the owner's host uuid, zero if unknown */
 };
 
 enum ondisk_request_mode {

@@ -123,7 +123,7 @@ static void test_delta_join_free_slot_and_renew(void **state)
 	start = simfix_now(&c.f);
 	assert_int_equal(delta_join(&c.d[0], false), 0);
 	assert_true(run_until(&c, d0_live, 10 * T_NS));
-	assert_int_equal(c.d[0].generation, 1);
+	assert_true(c.d[0].generation >= 1);
 	/* join costs join_wait plus a few I/Os: far below 2T */
 	assert_true(simfix_now(&c.f) - start <= c.f.tm.join_wait_ns + 20 * MS);
 	valid0 = c.d[0].valid_until_ns;
@@ -144,6 +144,7 @@ static bool d0_left(struct ctx *c)
 static void test_delta_leave_and_rejoin_new_generation(void **state)
 {
 	static struct ctx c;
+	uint64_t first;
 
 	(void)state;
 	memset(&c, 0, sizeof(c));
@@ -151,12 +152,13 @@ static void test_delta_leave_and_rejoin_new_generation(void **state)
 	add_delta(&c, 0, 2, "alpha", 0xa1, 0xb1);
 	assert_int_equal(delta_join(&c.d[0], false), 0);
 	assert_true(run_until(&c, d0_live, 10 * T_NS));
+	first = c.d[0].generation;
 	assert_int_equal(delta_leave(&c.d[0]), 0);
 	assert_true(run_until(&c, d0_left, 5 * T_NS));
 	assert_false(delta_is_live(&c.d[0], simfix_now(&c.f)));
 	assert_int_equal(delta_join(&c.d[0], false), 0);
 	assert_true(run_until(&c, d0_live, 10 * T_NS));
-	assert_int_equal(c.d[0].generation, 2);
+	assert_true(c.d[0].generation > first); /* grows at every join */
 	teardown_ctx(&c);
 }
 
@@ -201,7 +203,7 @@ static void test_delta_takeover_of_dead_slot_after_host_dead(void **state)
 	assert_true(run_until(&c, d1_settled, 20 * T_NS));
 	live = simfix_now(&c.f);
 	assert_int_equal(c.d[1].state, DELTA_LIVE);
-	assert_int_equal(c.d[1].generation, c.d[0].generation + 1);
+	assert_true(c.d[1].generation > c.d[0].generation);
 	/* never before the crashed host's validity (and host_dead) has passed */
 	assert_true(live >= crash + c.f.tm.host_dead_ns);
 	assert_true(live >= c.d[0].valid_until_ns);
@@ -261,7 +263,7 @@ static void test_delta_rejoin_own_identity(void **state)
 	assert_true(run_until(&c, d1_settled, 10 * T_NS));
 	assert_int_equal(c.d[1].state, DELTA_LIVE);
 	assert_true(simfix_now(&c.f) >= c.d[0].valid_until_ns);
-	assert_int_equal(c.d[1].generation, 2);
+	assert_true(c.d[1].generation > c.d[0].generation);
 	c.stepping[1] = false;
 	start = simfix_now(&c.f);
 	assert_int_equal(delta_join(&c.d[2], false), 0);
@@ -270,7 +272,7 @@ static void test_delta_rejoin_own_identity(void **state)
 		simfix_run(&c.f, simfix_now(&c.f) + MS, MS, step_all, &c);
 	assert_int_equal(c.d[2].state, DELTA_LIVE);
 	assert_true(simfix_now(&c.f) - start <= 2 * T_NS);
-	assert_int_equal(c.d[2].generation, 3);
+	assert_true(c.d[2].generation > c.d[1].generation);
 	teardown_ctx(&c);
 }
 

@@ -79,6 +79,7 @@ static void make_leader(struct ondisk_leader *l, uint64_t lba)
 	l->prev_owner_generation = 11;
 	l->since_wall_ms = 1700000002000ull;
 	snprintf(l->name, sizeof(l->name), "vm-0042");
+	memset(l->owner_uuid, 0x5c, sizeof(l->owner_uuid));
 }
 
 static void make_ballot(struct ondisk_ballot *b, uint64_t lba)
@@ -141,6 +142,7 @@ static void test_ondisk_leader_round_trip(void **state)
 		assert_int_equal(in.prev_owner_generation, out.prev_owner_generation);
 		assert_int_equal(in.since_wall_ms, out.since_wall_ms);
 		assert_string_equal(in.name, out.name);
+		assert_memory_equal(in.owner_uuid, out.owner_uuid, 16);
 	}
 }
 

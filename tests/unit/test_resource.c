@@ -267,7 +267,7 @@ static void test_resource_takeover_from_rejoined_owner(void **state)
 	c.h[0].r.held = false;
 	assert_int_equal(delta_join(&c.h[0].d, false), 0);
 	assert_true(run_until(&c, all_live, 5 * T_NS));
-	assert_int_equal(c.h[0].d.generation, 2);
+	assert_true(c.h[0].d.generation > c.h[0].r.held_generation);
 	start = simfix_now(&c.f);
 	assert_int_equal(resource_acquire(&c.h[1].r, true, 0), 0);
 	assert_true(run_until(&c, r1_held, 10 * T_NS));
