@@ -342,9 +342,10 @@ static void res_add_block(struct resource *r, uint8_t *bufs)
 		b.inp_owner_generation = r->inp.owner_generation;
 		b.lver = r->target;
 		b.wait_seq = r->wait_seq;
-		b.hdr.flags =
-		        (r->wait_seq ? ONDISK_BALLOT_WAITING : 0) |
-		        (r->state == RES_RELEASING || r->released ? ONDISK_BALLOT_RELEASED : 0);
+		b.hdr.flags = (r->wait_seq ? ONDISK_BALLOT_WAITING : 0) |
+		              (r->state == RES_RELEASING || (r->released && r->target == r->token)
+		                       ? ONDISK_BALLOT_RELEASED
+		                       : 0);
 		ondisk_ballot_encode(&b, ss, bufs + (size_t)i * ss);
 		round_add(&r->round, i, IOE_WRITE, offset, bufs + (size_t)i * ss, ss);
 		r->stats.bytes_written += ss;
@@ -503,7 +504,8 @@ static void res_queue(struct resource *r, const struct paxos_view *v)
 	res_submit_block(r);
 }
 
-/* The lease is free: let an earlier waiter (a lower ticket) take it first, for up to 2T. */
+/* The lease is free: let an earlier waiter (a lower ticket) take it first, for up to T:
+ * a live waiter polls every T/4, and failover stays within 6T. */
 static bool res_yield_to_earlier_waiter(struct resource *r, const struct paxos_view *v)
 {
 	uint64_t now = res_now(r);
@@ -523,7 +525,7 @@ static bool res_yield_to_earlier_waiter(struct resource *r, const struct paxos_v
 			continue;
 		if (r->defer_since_ns == 0)
 			r->defer_since_ns = now;
-		if (now - r->defer_since_ns >= 2 * r->tm->io_timeout_ns)
+		if (now - r->defer_since_ns >= r->tm->io_timeout_ns)
 			break; /* that waiter did not come: it is gone or gave up */
 		r->state = RES_BACKOFF;
 		r->backoff_until_ns = now + r->tm->poll_interval_ns;
@@ -550,6 +552,7 @@ static void res_recommit(struct resource *r, uint64_t lver, uint64_t max_mbal)
 	uint32_t reason = r->leader.reason;
 
 	r->target = lver;
+	r->released = false;
 	r->value.owner_host_id = r->self->host_id;
 	r->value.owner_generation = r->self->generation;
 	/* what our block says if we rewrite it (release, repair): the decided value, accepted at
@@ -817,7 +820,8 @@ static void res_commit_done(struct resource *r)
 	r->token = r->target;
 	r->held_generation = r->self->generation;
 	r->state = RES_HELD;
-	r->wait_seq = 0; /* our block's waiting flag no longer counts: we are the owner */
+	r->wait_seq = 0;     /* our block's waiting flag no longer counts: we are the owner */
+	r->released = false; /* and our block must never say RELEASED for what we hold */
 	r->requested = false;
 	dl_info("resource %u acquired by host %u (generation %llu), token %llu", r->index,
 	        r->self->host_id, (unsigned long long)r->self->generation,
