@@ -89,7 +89,17 @@ timeout 60 "$dlbench" --dev "$img" --iterations 10 --batches 1 --rounds 1 --warm
 [ "$rc" = 0 ] || fail "dlbench text mode exited $rc"
 grep -q '^batch of 2000 reads' "$work/text.out" || fail "text table lacks the batch row"
 
-# 3. it refuses what it must not write.
+# 3. --lease: a lockspace on the scratch file, acquire and release timed, real daemonless
+#    protocol code on the real engine (figures are for the benchmark, not asserted).
+rc=0
+timeout 120 "$dlbench" --dev "$img" --lease --iterations 20 --json >"$work/lease.json" \
+	2>"$work/lease.err" || rc=$?
+[ "$rc" = 0 ] || { cat "$work/lease.err" >&2; fail "dlbench --lease exited $rc"; }
+grep -qE '"acquire_median_us": [0-9.]+' "$work/lease.json" || fail "--lease lacks acquire_median_us"
+grep -qE '"rounds_per_acquire_and_release": 8.00' "$work/lease.json" ||
+	fail "--lease: an uncontended acquire + release should take 6 + 2 rounds"
+
+# 4. it refuses what it must not write.
 rc=0
 "$dlbench" --dev "$work" --iterations 1 >/dev/null 2>&1 || rc=$?
 [ "$rc" = 1 ] || fail "a directory was not refused (exit $rc)"

@@ -42,11 +42,13 @@ static const char dlbench_usage_text[] =
         "               [--iterations N] [--batches N] [--rounds N] [--fio] [--json] [--strict]\n"
         "               [--destructive] [--fio-profiles DIR] [--fio-runtime SEC]\n"
         "               [--fio-ioengine NAME] [--tests write,read,batch] [--warmup SEC]\n"
-        "               [--seconds SEC] [--seed N]\n"
+        "               [--seconds SEC] [--seed N] [--lease]\n"
         "\n"
         "Times single-sector durable writes (qd1), single-sector reads (qd1) and one batch of\n"
         "2000 single-sector reads with the dlease I/O engine; with --fio also runs the matching\n"
         "fio-profiles/ job on the same device and compares (target: ratio <= 1.10).\n"
+        "With --lease: formats a small lockspace on PATH and times resource lease acquire and\n"
+        "release (median, p99) against fio's write and read (target: acquire <= (3w+3r) x 1.15).\n"
         "WRITES the first 64 MiB of PATH: a regular file, or a block device with --destructive.\n"
         "  --iterations N   qd1 I/Os per test per round (default 2000)\n"
         "  --batches N      2000-read batches per round (default 50)\n"
@@ -114,6 +116,7 @@ enum {
 	OPT_TESTS,
 	OPT_WARMUP,
 	OPT_SECONDS,
+	OPT_LEASE,
 };
 
 static const struct option dlbench_long_opts[] = {
@@ -134,6 +137,7 @@ static const struct option dlbench_long_opts[] = {
         {"tests", required_argument, NULL, OPT_TESTS},
         {"warmup", required_argument, NULL, OPT_WARMUP},
         {"seconds", required_argument, NULL, OPT_SECONDS},
+        {"lease", no_argument, NULL, OPT_LEASE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
 };
@@ -235,7 +239,8 @@ static int dlbench_parse(int argc, char **argv, struct dlbench_opts *o)
 			fputs(dlbench_usage_text, stdout);
 			return 1;
 		}
-		if (c == 'f' || c == 'j' || c == 'S' || c == OPT_DESTRUCTIVE) {
+		if (c == 'f' || c == 'j' || c == 'S' || c == OPT_DESTRUCTIVE || c == OPT_LEASE) {
+			o->lease |= c == OPT_LEASE;
 			o->fio |= c == 'f';
 			o->json |= c == 'j';
 			o->strict |= c == 'S';
@@ -412,6 +417,10 @@ static int dlbench_main(struct dlbench *b)
 	int rc;
 
 	rc = dlbench_open(b);
+	if (rc == 0 && b->o.lease) {
+		rc = dlbench_prepare(b); /* fio must read written sectors, not holes */
+		return rc == 0 && dlbench_lease(b) == 0 ? DLBENCH_EXIT_OK : DLBENCH_EXIT_FAIL;
+	}
 	if (rc == 0 && b->o.fio)
 		rc = dlbench_fio_locate(b);
 	if (rc == 0)

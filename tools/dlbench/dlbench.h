@@ -78,6 +78,7 @@ struct dlbench_opts {
 	bool json;
 	bool strict;
 	bool destructive;
+	bool lease; /* --lease: acquire/release latency instead of the I/O tests */
 };
 
 /* One fio job's figures (microseconds; the lat_* fields from fio's lat_ns, submit to reap). */
@@ -164,6 +165,9 @@ bool dlbench_report_finish(struct dlbench *b);
 int dlbench_report_segment(struct dlbench_result *r, uint64_t from);
 void dlbench_report_text(const struct dlbench *b, FILE *f);
 void dlbench_report_json(const struct dlbench *b, FILE *f);
+
+/* lease.c: format a lockspace on the device and time acquire + release. 0 or -errno. */
+int dlbench_lease(struct dlbench *b);
 
 /* dlbench.c */
 void dlbench_err(const char *fmt, ...) DL_PRINTF(1, 2);
