@@ -157,7 +157,7 @@ int ioe_dev_open(const char *path, bool writable, struct ioe_dev *out)
 		return -errno;
 	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))
 		return -ENOTBLK;
-	out->fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_DIRECT | O_CLOEXEC);
+	out->fd = open(path, (writable ? O_RDWR | O_DSYNC : O_RDONLY) | O_DIRECT | O_CLOEXEC);
 	if (out->fd < 0)
 		return -errno;
 	if (fstat(out->fd, &st) != 0) {

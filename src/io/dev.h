@@ -24,7 +24,9 @@ struct ioe_dev {
 	uint64_t size_bytes;
 };
 
-/* Open path with O_DIRECT (O_RDWR if writable, else O_RDONLY). Returns 0 or -errno:
+/* Open path with O_DIRECT (O_RDWR | O_DSYNC if writable, else O_RDONLY): every write is
+ * durable when acknowledged, as the engines' RWF_DSYNC also asks; on regular files the
+ * open flag keeps io_uring from a slower per-write path (docs/performance.md). 0 or -errno:
  * -ENOENT no such path, -ENOTBLK neither a block device nor a regular file,
  * -EINVAL O_DIRECT refused by the file system. */
 int ioe_dev_open(const char *path, bool writable, struct ioe_dev *out);
