@@ -704,8 +704,9 @@ static void res_watch_done(struct resource *r)
 	}
 	v = hostwatch_update(&r->watch, r->tm, answered >= space_majority(r->space),
 	                     have ? &fresh : NULL, damage, r->round.submit_ns, res_now(r));
-	if (res_decode_leader(r) && (r->leader.owner_host_id != r->watch_host ||
-	                             r->leader.owner_generation != r->watch_generation)) {
+	if (res_decode_leader(r) && !r->watch_blocker &&
+	    (r->leader.owner_host_id != r->watch_host ||
+	     r->leader.owner_generation != r->watch_generation)) {
 		r->state = RES_READ; /* released or taken: start over */
 		return res_submit_read(r);
 	}

@@ -42,9 +42,8 @@ sets=(
 # Known liveness failures (set:seed), open in the tracker: only a "liveness" verdict on
 # exactly these seeds is tolerated, and each one is printed as XFAIL. Any safety violation
 # (one-holder, token-order, majority-commit, dupid), or a liveness one elsewhere, fails.
-#   small-1disk:452  a live host's damaged ballot stays in the way (no repair arrives)
 #   full:182         a waiter watches a dead twin incarnation past the bound
-known_liveness="small-1disk:452 full:182"
+known_liveness="full:182"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
