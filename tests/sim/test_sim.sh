@@ -42,8 +42,8 @@ sets=(
 # Known liveness failures (set:seed), open in the tracker: only a "liveness" verdict on
 # exactly these seeds is tolerated, and each one is printed as XFAIL. Any safety violation
 # (one-holder, token-order, majority-commit, dupid), or a liveness one elsewhere, fails.
-#   full:182         a waiter watches a dead twin incarnation past the bound
-known_liveness="full:182"
+#   (none today)
+known_liveness=""
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
