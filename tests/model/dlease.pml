@@ -507,55 +507,40 @@ inline commit_done()
 
 /* ---- the host: one transition per sector I/O --------------------------------------------- */
 
+/*
+ * Each step is one do-option: an atomic choice of the next disk operation (any disk that is
+ * due, or a failure), then, if that was the step's last disk, the decision. Written once per
+ * step rather than once per disk, which keeps pan.c small.
+ */
 #define STEP0_OPT(x)                                                                           \
-	:: atomic { H.pc == P_READ0 && PROG(x) == 0 && ORD_W(x) ->                              \
-		SET_PROG(x, 1); read_own(x); read_leader(x);                                   \
-		if :: ALL_DONE -> read0_end() :: else -> skip fi }                             \
-	:: d_step { H.pc == P_READ0 && PROG(x) == 0 && ORD_W(x) && CAN_FAIL ->                  \
-		FAIL_ONE; SET_PROG(x, FAILED);                                                 \
-		if :: ALL_DONE -> read0_end() :: else -> skip fi }
+	:: PROG(x) == 0 && ORD_W(x) -> SET_PROG(x, 1); read_own(x); read_leader(x)             \
+	:: PROG(x) == 0 && ORD_W(x) && CAN_FAIL -> FAIL_ONE; SET_PROG(x, FAILED)
 
 #define PHASE_OPT(x)                                                                           \
-	:: d_step { H.pc == P_PHASE && PROG(x) == 0 && ORD_W(x) ->                              \
-		SET_PROG(x, 1); write_block(x) }                                               \
-	:: d_step { H.pc == P_PHASE && PROG(x) == 0 && ORD_W(x) && CAN_FAIL ->                  \
-		FAIL_ONE; SET_PROG(x, FAILED);                                                 \
-		if :: ALL_READ -> phase_end() :: else -> skip fi }                             \
-	:: d_step { H.pc == P_PHASE && PROG(x) == 1 && ORD_R(x) && CAN_FAIL ->                  \
-		FAIL_ONE; SET_PROG(x, FAILED);                                                 \
-		if :: ALL_READ -> phase_end() :: else -> skip fi }                             \
-	:: d_step { H.pc == P_PHASE && PROG(x) >= 1 && PROG(x) < N && ORD_R(x) ->               \
-		read_block(x);                                                                 \
-		if :: H.pc == P_PHASE && ALL_READ -> phase_end() :: else -> skip fi }
+	:: PROG(x) == 0 && ORD_W(x) -> SET_PROG(x, 1); write_block(x)                          \
+	:: PROG(x) == 0 && ORD_W(x) && CAN_FAIL -> FAIL_ONE; SET_PROG(x, FAILED)               \
+	:: PROG(x) == 1 && ORD_R(x) && CAN_FAIL -> FAIL_ONE; SET_PROG(x, FAILED)               \
+	:: PROG(x) >= 1 && PROG(x) < N && ORD_R(x) -> read_block(x)
 
 #define REREAD_OPT(x)                                                                          \
-	:: d_step { H.pc == P_REREAD && PROG(x) == 0 && ORD_W(x) ->                             \
-		SET_PROG(x, 1);                                                                \
+	:: PROG(x) == 0 && ORD_W(x) -> SET_PROG(x, 1);                                          \
 		if                                                                             \
 		:: L[x].lver >= H.t -> RESET_ATTEMPT(p)                                        \
-		:: else -> if :: ALL_DONE -> phase_next() :: else -> skip fi                    \
-		fi }                                                                           \
-	:: d_step { H.pc == P_REREAD && PROG(x) == 0 && ORD_W(x) && CAN_FAIL ->                 \
-		FAIL_ONE; RESET_ATTEMPT(p) }
+		:: else -> skip                                                                \
+		fi                                                                             \
+	:: PROG(x) == 0 && ORD_W(x) && CAN_FAIL -> FAIL_ONE; RESET_ATTEMPT(p)
 
 #define COMMIT_OPT(x)                                                                          \
-	:: d_step { H.pc == P_COMMIT && PROG(x) == 0 && ORD_W(x) ->                             \
+	:: PROG(x) == 0 && ORD_W(x) ->                                                         \
 		SET_PROG(x, 1); H.acks++; L[x].lver = H.t; L[x].val = H.best_inp;               \
 		printf("MSC: host %d.%d writes L[%d] = (lver %d, owner %d.%d)\n", p, gen[p], x, \
-		       H.t, VOWN(H.best_inp), VGEN(H.best_inp));                               \
-		if :: ALL_DONE -> commit_done() :: else -> skip fi }                           \
-	:: d_step { H.pc == P_COMMIT && PROG(x) == 0 && ORD_W(x) && CAN_FAIL ->                 \
-		FAIL_ONE; SET_PROG(x, FAILED);                                                 \
-		if :: ALL_DONE -> commit_done() :: else -> skip fi }
+		       H.t, VOWN(H.best_inp), VGEN(H.best_inp))                                \
+	:: PROG(x) == 0 && ORD_W(x) && CAN_FAIL -> FAIL_ONE; SET_PROG(x, FAILED)
 
 #define RELEASE_OPT(x)                                                                         \
-	:: d_step { H.pc == P_RELEASE && PROG(x) == 0 && ORD_W(x) ->                            \
-		SET_PROG(x, 1); L[x].lver = H.t; L[x].val = 0;                                 \
-		printf("MSC: host %d.%d writes L[%d] = (lver %d, free)\n", p, gen[p], x, H.t);  \
-		if :: ALL_DONE -> RESET_ATTEMPT(p) :: else -> skip fi }                        \
-	:: d_step { H.pc == P_RELEASE && PROG(x) == 0 && ORD_W(x) && CAN_FAIL ->                \
-		FAIL_ONE; SET_PROG(x, FAILED);                                                 \
-		if :: ALL_DONE -> RESET_ATTEMPT(p) :: else -> skip fi }
+	:: PROG(x) == 0 && ORD_W(x) -> SET_PROG(x, 1); L[x].lver = H.t; L[x].val = 0;           \
+		printf("MSC: host %d.%d writes L[%d] = (lver %d, free)\n", p, gen[p], x, H.t)  \
+	:: PROG(x) == 0 && ORD_W(x) && CAN_FAIL -> FAIL_ONE; SET_PROG(x, FAILED)
 
 /* ---- the adversary: crashes and damaged sectors (process 0) ------------------------------ */
 
@@ -594,18 +579,53 @@ active [N] proctype host()
 
 end_host:
 	do
-	FOR_DISKS(STEP0_OPT)
+	:: atomic { H.pc == P_READ0 ->
+		if
+		FOR_DISKS(STEP0_OPT)
+		fi;
+		if
+		:: ALL_DONE -> read0_end()
+		:: else -> skip
+		fi }
 	:: d_step { H.pc == P_DECIDE0 -> read0_done() }
-	FOR_DISKS(PHASE_OPT)
+	:: atomic { H.pc == P_PHASE ->
+		if
+		FOR_DISKS(PHASE_OPT)
+		fi;
+		if
+		:: H.pc == P_PHASE && ALL_READ -> phase_end()
+		:: else -> skip
+		fi }
 	:: d_step { H.pc == P_DECIDE -> phase_done() }
 #if RECOVERY == 2
-	FOR_DISKS(REREAD_OPT)
+	:: atomic { H.pc == P_REREAD ->
+		if
+		FOR_DISKS(REREAD_OPT)
+		fi;
+		if
+		:: H.pc == P_REREAD && ALL_DONE -> phase_next()
+		:: else -> skip
+		fi }
 #endif
-	FOR_DISKS(COMMIT_OPT)
+	:: atomic { H.pc == P_COMMIT ->
+		if
+		FOR_DISKS(COMMIT_OPT)
+		fi;
+		if
+		:: ALL_DONE -> commit_done()
+		:: else -> skip
+		fi }
 #if RELEASE
 	:: d_step { H.pc == P_HOLD -> held[p] = false; H.pc = P_RELEASE;
 		printf("MSC: host %d.%d releases\n", p, gen[p]) }
-	FOR_DISKS(RELEASE_OPT)
+	:: atomic { H.pc == P_RELEASE ->
+		if
+		FOR_DISKS(RELEASE_OPT)
+		fi;
+		if
+		:: ALL_DONE -> RESET_ATTEMPT(p)
+		:: else -> skip
+		fi }
 #endif
 	:: d_step { H.pc == P_CRASHED -> gen[p]++; crashed[p] = false; H.pc = P_READ0;
 		printf("MSC: host %d restarts as %d.%d\n", p, p, gen[p]) }
