@@ -194,6 +194,28 @@ static int dir_search(struct directory *d, uint32_t *index, bool find_free)
 	return damaged ? -EIO : -ENOENT;
 }
 
+int directory_each(struct directory *d, void (*fn)(const char *name, uint32_t index, void *ctx),
+                   void *ctx)
+{
+	const struct layout *l = &d->space->layout;
+	struct ondisk_dirent_sector cur;
+	bool damaged = false;
+
+	if (d->state != DIR_IDLE && d->state != DIR_FAILED)
+		return -EALREADY;
+	for (uint32_t s = 0; s < l->dir_sector_count; s++) {
+		if (!dir_decode(d, s, &cur)) {
+			damaged = true;
+			continue;
+		}
+		for (uint32_t e = 0; e < cur.count; e++) {
+			if (cur.entries[e].flags & ONDISK_DIRENT_USED)
+				fn(cur.entries[e].name, cur.first_index + e, ctx);
+		}
+	}
+	return damaged ? -EIO : 0;
+}
+
 /* Change the entry of d->index (set to d->name, or clear) and write its sector. */
 static void dir_submit_write(struct directory *d, bool set)
 {

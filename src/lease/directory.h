@@ -71,5 +71,9 @@ int directory_lookup(struct directory *d, const char *name);
 int directory_create(struct directory *d, const char *name);
 int directory_delete(struct directory *d, const char *name);
 uint64_t directory_step(struct directory *d);
+/* After a lookup (any name) finished: call fn for every used entry of the table it read.
+ * Returns 0, -EIO (a damaged sector hid part of the table), -EALREADY (an op runs). */
+int directory_each(struct directory *d, void (*fn)(const char *name, uint32_t index, void *ctx),
+                   void *ctx);
 
 #endif /* DL_DIRECTORY_H */
