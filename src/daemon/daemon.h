@@ -182,11 +182,12 @@ struct lres {
 	int vslot;            /* validity page slot, -1 */
 	uint64_t token;
 	uint64_t acquire_start_ns;
-	uint64_t term_at_ns; /* SIGTERM sent (0: not yet) */
-	uint64_t kill_at_ns; /* SIGKILL due */
-	bool stop_for_force; /* a force request: stop the holder, then release */
-	bool release_wanted; /* release as soon as no round of it is in flight */
-	uint64_t seen_lver;  /* watch: the last leader lver reported */
+	uint64_t term_at_ns;      /* SIGTERM sent (0: not yet) */
+	uint64_t kill_at_ns;      /* SIGKILL due */
+	bool stop_for_force;      /* a force request: stop the holder, then release */
+	bool release_wanted;      /* release as soon as no round of it is in flight */
+	uint32_t request_handled; /* the strongest request mode acted on for this token */
+	uint64_t seen_lver;       /* watch: the last leader lver reported */
 	uint64_t seen_owner;
 };
 /* No round in flight and no operation running: a new one may start. */
@@ -349,6 +350,7 @@ struct dleased {
 	uint8_t boot_id[ONDISK_UUID_SIZE];
 	int lock_fd;
 	int listen_fd;
+	uint64_t sock_ino; /* the socket file we bound (unlinked at exit only if still ours) */
 	int signal_fd;
 	bool stopping; /* SIGTERM: release, leave, exit */
 	uint32_t space_count;

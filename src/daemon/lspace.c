@@ -426,6 +426,44 @@ static void lspace_lease_lost(struct lspace *ls, struct lres *lr, const char *wh
 	holders_stop(ls->dd, ls, lr, DL_MAX(kill_at, lspace_now(ls)), why);
 }
 
+/* A leader record read for a lease we do not hold (an inquire, an acquire that failed, the
+ * poll of lspace_poll_leaders): report a change of holder or token as leader_changed. */
+static void lspace_leader_seen(struct lspace *ls, struct lres *lr)
+{
+	const struct ondisk_leader *ld = &lr->r.leader;
+	struct event ev = {.kind = EV_LEADER_CHANGED};
+
+	if (!lres_idle(lr) || !lr->name[0] || ld->hdr.seq == 0)
+		return;
+	if (ld->hdr.seq == lr->seen_lver && ld->owner_host_id == lr->seen_owner)
+		return;
+	if (lr->seen_lver != 0 && ld->hdr.seq >= lr->seen_lver) {
+		snprintf(ev.lockspace, sizeof(ev.lockspace), "%s", ls->name);
+		snprintf(ev.resource, sizeof(ev.resource), "%s", lr->name);
+		ev.old_host_id = ld->prev_owner_host_id;
+		ev.old_generation = ld->prev_owner_generation;
+		ev.new_host_id = ld->owner_host_id;
+		ev.new_generation = ld->owner_generation;
+		ev.token = ld->hdr.seq;
+		snprintf(ev.reason, sizeof(ev.reason), "%s (seen by this host)",
+		         ondisk_reason_name(ld->reason));
+		events_emit(ls->dd, &ev);
+	}
+	lr->seen_lver = ld->hdr.seq;
+	lr->seen_owner = ld->owner_host_id;
+}
+
+/* Every 2T: read the leader of each lease this host has used but does not hold. */
+static void lspace_poll_leaders(struct lspace *ls)
+{
+	for (uint32_t k = 0; k < ls->res_count; k++) {
+		struct lres *lr = &ls->res[k];
+
+		if (lr->inited && lr->state == LRES_NONE && lr->name[0] && lres_idle(lr))
+			resource_inquire(&lr->r);
+	}
+}
+
 static void lspace_lease_step(struct lspace *ls, struct lres *lr, uint64_t now)
 {
 	struct resource *r = &lr->r;
@@ -435,6 +473,9 @@ static void lspace_lease_step(struct lspace *ls, struct lres *lr, uint64_t now)
 		if (r->state == RES_HELD) {
 			lr->state = LRES_HELD;
 			lr->token = r->token;
+			lr->request_handled = 0;
+			lr->seen_lver = lr->token;
+			lr->seen_owner = ls->host_id;
 			if (lr->vslot < 0)
 				lr->vslot = validity_alloc(ls->dd);
 			if (lr->vslot >= 0)
@@ -460,11 +501,12 @@ static void lspace_lease_step(struct lspace *ls, struct lres *lr, uint64_t now)
 			lspace_lease_lost(ls, lr, "the host's delta lease is no longer live");
 			break;
 		}
-		if (r->requested && lres_quiet(lr)) {
+		if (r->requested && r->request_mode > lr->request_handled && lres_quiet(lr)) {
 			bool force = r->request_mode == ONDISK_REQUEST_FORCE;
 			struct event ev = {.kind = EV_REQUEST};
 
-			r->requested = false;
+			/* r->requested stays set: the release then records a handoff */
+			lr->request_handled = r->request_mode;
 			snprintf(ev.lockspace, sizeof(ev.lockspace), "%s", ls->name);
 			snprintf(ev.resource, sizeof(ev.resource), "%s", lr->name);
 			ev.token = lr->token;
@@ -494,8 +536,10 @@ static void lspace_lease_step(struct lspace *ls, struct lres *lr, uint64_t now)
 	case LRES_RELEASING:
 		if (r->state == RES_IDLE || r->state == RES_FAILED) {
 			lr->state = LRES_NONE;
+			lr->seen_owner = 0; /* the leader we wrote names nobody */
 			lspace_event(ls, EV_RELEASED, lr, "%s",
-			             r->state == RES_FAILED ? r->why : "released");
+			             r->state == RES_FAILED ? r->why
+			                                    : ondisk_reason_name(r->reason));
 			holders_detach(ls->dd, lr);
 		}
 		break;
@@ -518,6 +562,7 @@ static void lspace_lease_step(struct lspace *ls, struct lres *lr, uint64_t now)
 		}
 		break;
 	case LRES_NONE:
+		lspace_leader_seen(ls, lr);
 		break;
 	}
 }
@@ -640,6 +685,7 @@ uint64_t lspace_step(struct lspace *ls)
 	if (ls->state == LS_LIVE && !ls->scan_pending && now >= ls->scan_next_ns) {
 		ls->scan_next_ns = now + 2 * ls->tm.io_timeout_ns;
 		lspace_scan_submit(ls);
+		lspace_poll_leaders(ls);
 	}
 	if (ls->state == LS_LIVE)
 		wake = wake ? DL_MIN(wake, ls->scan_next_ns) : ls->scan_next_ns;

@@ -47,6 +47,11 @@ int server_listen(struct dleased *dd)
 		close(fd);
 		return rc;
 	}
+	{
+		struct stat st;
+
+		dd->sock_ino = stat(dd->path_sock, &st) == 0 ? st.st_ino : 0;
+	}
 	if (dd->cfg.socket_group) {
 		struct group *gr = getgrnam(dd->cfg.socket_group);
 
@@ -66,8 +71,12 @@ void server_close(struct dleased *dd)
 	while (dd->clients)
 		server_drop(dd, dd->clients);
 	if (dd->listen_fd >= 0) {
+		struct stat st;
+
 		close(dd->listen_fd);
-		unlink(dd->path_sock);
+		/* only our own socket: a successor may have bound the path already */
+		if (stat(dd->path_sock, &st) == 0 && st.st_ino == dd->sock_ino)
+			unlink(dd->path_sock);
 	}
 	dd->listen_fd = -1;
 }
