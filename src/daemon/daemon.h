@@ -131,6 +131,8 @@ void events_put(struct proto_buf *b, const struct event *ev);
 void events_history(const struct dleased *dd, struct proto_buf *b, const char *lockspace,
                     uint64_t since, uint32_t limit);
 int events_open_audit(struct dleased *dd, const char *path);
+/* SIGHUP: reopen the audit log (after logrotate moved it). */
+void events_reopen_audit(struct dleased *dd);
 
 /* --- metrics.c --- */
 #define METRICS_BUCKETS 12
@@ -238,6 +240,8 @@ struct lres *lspace_res(struct lspace *ls, uint32_t index);
 /* Release every lease of ls (used by leave --force and SIGTERM). */
 void lspace_release_all(struct lspace *ls);
 bool lspace_has_leases(const struct lspace *ls);
+/* No lease of ls in any state but NONE (lost ones are kept until their holder is gone). */
+bool lspace_holders_gone(const struct lspace *ls);
 const char *lspace_state_name(enum lspace_state s);
 
 /* --- holders.c --- */
@@ -369,6 +373,7 @@ struct dleased {
 	struct event history[DLEASED_HISTORY_MAX];
 	uint64_t next_seq; /* seq of the next event; history holds the last min(n, MAX) */
 	int audit_fd;
+	char audit_path[4096];
 	struct metrics metrics;
 	uint64_t metrics_next_ns;
 };

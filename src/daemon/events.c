@@ -162,6 +162,21 @@ void events_history(const struct dleased *dd, struct proto_buf *b, const char *l
 
 int events_open_audit(struct dleased *dd, const char *path)
 {
+	snprintf(dd->audit_path, sizeof(dd->audit_path), "%s", path);
 	dd->audit_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	return dd->audit_fd < 0 ? -errno : 0;
+}
+
+void events_reopen_audit(struct dleased *dd)
+{
+	int fd = open(dd->audit_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+
+	if (fd < 0) {
+		dl_warn("audit log %s: cannot reopen: %s", dd->audit_path, strerror(errno));
+		return;
+	}
+	if (dd->audit_fd >= 0)
+		close(dd->audit_fd);
+	dd->audit_fd = fd;
+	dl_info("audit log %s reopened", dd->audit_path);
 }

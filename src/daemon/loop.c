@@ -49,6 +49,9 @@ static void loop_signals(struct dleased *dd)
 				        si.ssi_signo);
 			dd->stopping = true;
 			break;
+		case SIGHUP:
+			events_reopen_audit(dd);
+			break;
 		case SIGCHLD:
 			while (waitpid(-1, NULL, WNOHANG) > 0)
 				;
@@ -92,7 +95,8 @@ static bool loop_stopping(struct dleased *dd)
 		ls->auto_rejoin = false;
 		if (ls->state == LS_LIVE)
 			ls->state = LS_LEAVING;
-		if (ls->state == LS_LEFT || ls->state == LS_FAILED || ls->state == LS_LOST) {
+		if (ls->state == LS_LEFT || ls->state == LS_FAILED ||
+		    (ls->state == LS_LOST && lspace_holders_gone(ls))) {
 			ops_forget_lspace(dd, ls);
 			lspace_destroy(ls);
 			return false; /* the array changed: look again next time */
@@ -124,10 +128,22 @@ int loop_run(struct dleased *dd)
 			if (loop_stopping(dd))
 				return 0;
 			if (now >= stop_deadline) {
-				dl_warn("stopping: lockspaces did not leave in time; exiting anyway");
+				bool holders = false;
+
+				for (uint32_t i = 0; i < dd->space_count; i++) {
+					struct lspace *ls = dd->spaces[i];
+
+					for (uint32_t k = 0; k < ls->res_count; k++)
+						holders |= ls->res[k].inited &&
+						           holders_alive(ls->res[k].owner_pid,
+						                         ls->res[k].owner_start);
+				}
+				dl_warn("stopping: lockspaces did not leave in time; exiting anyway%s",
+				        holders ? " with holders still running: the watchdog stays armed"
+				                : "");
 				while (dd->space_count)
 					lspace_destroy(dd->spaces[0]);
-				return 0;
+				return holders ? -ETIMEDOUT : 0;
 			}
 		}
 		pfd[n] = (struct pollfd){.fd = dd->signal_fd, .events = POLLIN};

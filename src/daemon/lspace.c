@@ -281,6 +281,14 @@ static bool lres_quiet(const struct lres *lr)
 	return !lr->r.pending && !lr->r.round.busy && !lr->r.checking;
 }
 
+/* SIGTERM to SIGKILL for holders stopped on purpose (leave, shutdown, force request). */
+static uint64_t lspace_grace_ns(const struct lspace *ls)
+{
+	uint32_t ms = ls->dd->cfg.kill_grace_ms;
+
+	return ms ? (uint64_t)ms * DL_NS_PER_MS : ls->tm.io_timeout_ns / 2;
+}
+
 void lspace_release_all(struct lspace *ls)
 {
 	for (uint32_t k = 0; k < ls->res_count; k++) {
@@ -288,7 +296,20 @@ void lspace_release_all(struct lspace *ls)
 
 		if (!lr->inited)
 			continue;
+		if (lr->state == LRES_HELD && holders_alive(lr->owner_pid, lr->owner_start)) {
+			/* never release under a running holder: stop it first, release once gone */
+			if (!lr->term_at_ns) {
+				if (lr->vslot >= 0)
+					validity_set_state(ls->dd, lr->vslot, 2);
+				holders_stop(ls->dd, ls, lr,
+				             clock_now_ns(ls->dd->clk) + lspace_grace_ns(ls),
+				             "this host leaves the lockspace");
+			}
+			continue;
+		}
 		if (lr->state == LRES_HELD && lres_quiet(lr)) {
+			if (lr->vslot >= 0)
+				validity_set_state(ls->dd, lr->vslot, 0);
 			lr->state = LRES_RELEASING;
 			if (resource_release(&lr->r) < 0 || lr->r.state == RES_IDLE) {
 				lr->state = LRES_NONE;
@@ -518,7 +539,9 @@ static void lspace_lease_step(struct lspace *ls, struct lres *lr, uint64_t now)
 				lr->release_wanted = true; /* the host's own lease: hand it over */
 			} else if (force) {
 				lr->stop_for_force = true;
-				holders_stop(ls->dd, ls, lr, now + ls->tm.kill_ns - ls->tm.term_ns,
+				if (lr->vslot >= 0)
+					validity_set_state(ls->dd, lr->vslot, 2);
+				holders_stop(ls->dd, ls, lr, now + lspace_grace_ns(ls),
 				             "a force request from another host");
 			}
 		}
@@ -526,6 +549,9 @@ static void lspace_lease_step(struct lspace *ls, struct lres *lr, uint64_t now)
 		     (lr->stop_for_force && !holders_alive(lr->owner_pid, lr->owner_start))) &&
 		    lres_quiet(lr)) {
 			lr->release_wanted = false;
+			if (lr->vslot >= 0)
+				validity_set_state(ls->dd, lr->vslot,
+				                   0); /* nobody acts from here on */
 			lr->state = LRES_RELEASING;
 			if (resource_release(r) < 0)
 				lr->state = LRES_HELD;
@@ -567,7 +593,7 @@ static void lspace_lease_step(struct lspace *ls, struct lres *lr, uint64_t now)
 	}
 }
 
-static bool lspace_holders_gone(const struct lspace *ls)
+bool lspace_holders_gone(const struct lspace *ls)
 {
 	for (uint32_t k = 0; k < ls->res_count; k++) {
 		if (ls->res[k].inited && ls->res[k].state != LRES_NONE)
@@ -648,6 +674,13 @@ uint64_t lspace_step(struct lspace *ls)
 		break;
 	case LS_LOST:
 		/* join again once nothing of the old incarnation can act any more */
+		if (ls->delta.state == DELTA_FAILED && ls->delta.error == -EADDRINUSE &&
+		    ls->auto_rejoin) {
+			/* another host wrote our slot: two hosts use one host id; never fight it */
+			ls->auto_rejoin = false;
+			dl_err("lockspace %s: %s; not joining again: check the host ids (dlctl dump)",
+			       ls->name, ls->delta.why);
+		}
 		if (ls->auto_rejoin && lspace_holders_gone(ls) && !ls->delta.round.busy &&
 		    now >= ls->delta.valid_until_ns && !ls->dd->stopping) {
 			if (ls->delta.state == DELTA_LIVE)

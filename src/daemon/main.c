@@ -346,7 +346,14 @@ int main(int argc, char **argv)
 	holders_save(&dd);
 	if (dd.ioe)
 		ioe_destroy(dd.ioe);
-	unlink(dd.path_pid);
+	{
+		char pid[32] = "", mine[32];
+
+		/* only our own pid file: a successor may have written it already */
+		snprintf(mine, sizeof(mine), "%d", (int)getpid());
+		if (read_text(dd.path_pid, pid, sizeof(pid)) == 0 && strcmp(pid, mine) == 0)
+			unlink(dd.path_pid);
+	}
 	config_free(&dd.cfg);
 	dl_info("dleased stopped");
 	return rc == 0 ? 0 : 1;

@@ -886,15 +886,18 @@ static bool ops_step_release(struct dleased *dd, struct wait *w)
 	struct lres *lr = lspace_res(w->ls, w->index);
 	struct proto_buf b;
 
-	(void)dd;
 	if (!w->started) {
 		if (!lr || lr->state != LRES_HELD) {
 			if (w->c)
 				server_reply_error(w->c, -ENOENT, "the lease is no longer held");
 			return true;
 		}
-		if (!lres_idle(lr))
+		if (!lres_idle(lr) && lr->r.state != RES_HELD)
 			return false;
+		if (lr->r.pending || lr->r.round.busy || lr->r.checking)
+			return false;
+		if (lr->vslot >= 0)
+			validity_set_state(dd, lr->vslot, 0); /* nobody acts from here on */
 		lr->state = LRES_RELEASING;
 		if (resource_release(&lr->r) < 0) {
 			lr->state = LRES_HELD;

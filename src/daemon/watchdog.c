@@ -4,7 +4,8 @@
  * holders cannot be stopped, the host must reset before another host may
  * take its leases over. The device is armed with a timeout W no longer than
  * 2T of the smallest io_timeout in use, and petted only while every lockspace
- * that holds leases is within its act deadline (last counted renewal + 2T).
+ * that holds leases is within its act deadline (last counted renewal + 2T) and
+ * no holder of a lease already lost is still running.
  * So the last pet is at most 2T after that renewal and the reset comes by
  * 4T < 4.25T, the time after which other hosts call this host dead
  * (docs/design.md). Without a device the daemon says so at start-up.
@@ -75,6 +76,14 @@ void watchdog_step(struct dleased *dd)
 
 		if (lspace_has_leases(ls) && now >= ls->delta.act_until_ns)
 			return; /* no pet: the reset comes unless a renewal counts */
+		for (uint32_t k = 0; k < ls->res_count; k++) {
+			const struct lres *lr = &ls->res[k];
+
+			if (lr->inited && lr->state == LRES_LOST &&
+			    holders_alive(lr->owner_pid, lr->owner_start))
+				return; /* a holder of a lost lease still runs: no pet until it is
+				           gone */
+		}
 	}
 	want = watchdog_wanted_s(dd);
 	if (want != dd->watchdog_timeout_s) {
