@@ -183,6 +183,8 @@ struct lres {
 	struct client *owner; /* registered connection, if any */
 	int vslot;            /* validity page slot, -1 */
 	uint64_t token;
+	uint64_t
+	        since_ms; /* wall time we won it (the leader record we wrote says about the same) */
 	uint64_t acquire_start_ns;
 	uint64_t term_at_ns;      /* SIGTERM sent (0: not yet) */
 	uint64_t kill_at_ns;      /* SIGKILL due */
@@ -206,6 +208,7 @@ struct lspace {
 	uint32_t host_id;
 	uint32_t disk_count;
 	char *disks[IOE_DISKS_MAX];
+	struct ioe *ioe; /* this lockspace's engine (io_uring or libaio) */
 	struct space space;
 	struct timing tm;
 	struct delta delta;

@@ -25,7 +25,7 @@
 #include "base/log.h"
 #include "banned.h"
 
-#define LOOP_FDS_MAX     (4 + 2 * DLEASED_CLIENTS_MAX + VALIDITY_SLOTS)
+#define LOOP_FDS_MAX     (4 + DLEASED_LOCKSPACES_MAX + 2 * DLEASED_CLIENTS_MAX + VALIDITY_SLOTS)
 #define LOOP_MAX_WAIT_NS (100ull * DL_NS_PER_MS)
 
 enum loop_fd_kind { FD_SIGNAL, FD_LISTEN, FD_IOE, FD_CLIENT, FD_CLIENT_PID, FD_HOLDER_PID };
@@ -115,7 +115,7 @@ int loop_run(struct dleased *dd)
 		uint64_t wake = loop_step(dd), now = clock_now_ns(dd->clk);
 		struct timespec ts;
 		nfds_t n = 0;
-		int ioe_fd = ioe_event_fd(dd->ioe), rc;
+		int ioe_fd, rc;
 
 		if (dd->stopping) {
 			if (!stop_deadline) {
@@ -152,9 +152,12 @@ int loop_run(struct dleased *dd)
 			pfd[n] = (struct pollfd){.fd = dd->listen_fd, .events = POLLIN};
 			what[n++].kind = FD_LISTEN;
 		}
-		if (ioe_fd >= 0) {
-			pfd[n] = (struct pollfd){.fd = ioe_fd, .events = POLLIN};
-			what[n++].kind = FD_IOE;
+		for (uint32_t i = 0; i < dd->space_count; i++) {
+			ioe_fd = ioe_event_fd(dd->spaces[i]->ioe);
+			if (ioe_fd >= 0) {
+				pfd[n] = (struct pollfd){.fd = ioe_fd, .events = POLLIN};
+				what[n++].kind = FD_IOE;
+			}
 		}
 		for (struct client *c = dd->clients; c && n + 2 < LOOP_FDS_MAX; c = c->next) {
 			pfd[n] = (struct pollfd){.fd = c->fd,
@@ -192,7 +195,8 @@ int loop_run(struct dleased *dd)
 			dl_err("ppoll: %s", strerror(errno));
 			return -errno;
 		}
-		ioe_poll(dd->ioe, 0);
+		for (uint32_t i = 0; i < dd->space_count; i++)
+			ioe_poll(dd->spaces[i]->ioe, 0);
 		for (nfds_t i = 0; rc > 0 && i < n; i++) {
 			if (!pfd[i].revents)
 				continue;

@@ -109,7 +109,7 @@ static int lspace_scan_init(struct lspace *ls)
 		return -ENOMEM;
 	for (uint32_t h = 0; h < n; h++)
 		hostwatch_reset(&ls->scan_watch[h]);
-	round_init(&ls->scan_round, ls->dd->ioe, &ls->space);
+	round_init(&ls->scan_round, ls->ioe, &ls->space);
 	return 0;
 }
 
@@ -129,7 +129,14 @@ int lspace_open(struct dleased *dd, const char *const *disks, uint32_t disk_coun
 	if (!ls)
 		return -ENOMEM;
 	ls->dd = dd;
-	rc = space_open(&ls->space, dd->ioe, disks, disk_count, true);
+	/* an engine per lockspace: its disk table holds this lockspace's disks only */
+	rc = ioe_create(&(struct ioe_config){.kind = dd->cfg.engine}, &ls->ioe);
+	if (rc < 0) {
+		snprintf(why, why_size, "no I/O engine: %s", strerror(-rc));
+		free(ls);
+		return rc;
+	}
+	rc = space_open(&ls->space, ls->ioe, disks, disk_count, true);
 	if (rc == 0)
 		rc = space_load(&ls->space);
 	if (rc < 0) {
@@ -159,10 +166,10 @@ int lspace_open(struct dleased *dd, const char *const *disks, uint32_t disk_coun
 	snprintf(id.host_name, sizeof(id.host_name), "%s", dd->cfg.host_name);
 	memcpy(id.host_uuid, dd->host_uuid, sizeof(id.host_uuid));
 	memcpy(id.boot_id, dd->boot_id, sizeof(id.boot_id));
-	rc = ls->res ? delta_init(&ls->delta, &ls->space, dd->ioe, &ls->tm, dd->clk, host_id, &id)
+	rc = ls->res ? delta_init(&ls->delta, &ls->space, ls->ioe, &ls->tm, dd->clk, host_id, &id)
 	             : -ENOMEM;
 	if (rc == 0) {
-		rc = directory_init(&ls->dir, &ls->space, dd->ioe, &ls->tm, dd->clk, &ls->delta);
+		rc = directory_init(&ls->dir, &ls->space, ls->ioe, &ls->tm, dd->clk, &ls->delta);
 		ls->dir_inited = rc == 0;
 	}
 	if (rc == 0)
@@ -200,7 +207,7 @@ static void lspace_drain(struct lspace *ls)
 			busy = ls->res[k].inited && ls->res[k].r.round.busy;
 		if (!busy)
 			return;
-		ioe_poll(ls->dd->ioe, clock_now_ns(ls->dd->clk) + DL_NS_PER_MS);
+		ioe_poll(ls->ioe, clock_now_ns(ls->dd->clk) + DL_NS_PER_MS);
 		round_finished(&ls->delta.round);
 		round_finished(&ls->scan_round);
 		if (ls->dir_inited) {
@@ -236,6 +243,8 @@ void lspace_destroy(struct lspace *ls)
 		directory_free(&ls->dir);
 	if (ls->delta.clk)
 		delta_free(&ls->delta);
+	if (ls->ioe)
+		ioe_destroy(ls->ioe); /* every buffer back from the kernel before the fds close */
 	space_close(&ls->space);
 	for (uint32_t i = 0; i < ls->disk_count; i++)
 		free(ls->disks[i]);
@@ -257,7 +266,7 @@ struct lres *lspace_res(struct lspace *ls, uint32_t index)
 	lr = &ls->res[index];
 	if (!lr->inited) {
 		memset(lr, 0, sizeof(*lr));
-		if (resource_init(&lr->r, &ls->space, ls->dd->ioe, &ls->tm, ls->dd->clk, &ls->delta,
+		if (resource_init(&lr->r, &ls->space, ls->ioe, &ls->tm, ls->dd->clk, &ls->delta,
 		                  index) < 0)
 			return NULL;
 		lr->inited = true;
@@ -495,6 +504,7 @@ static void lspace_lease_step(struct lspace *ls, struct lres *lr, uint64_t now)
 			lr->state = LRES_HELD;
 			lr->token = r->token;
 			lr->request_handled = 0;
+			lr->since_ms = clock_wall_ms();
 			lr->seen_lver = lr->token;
 			lr->seen_owner = ls->host_id;
 			if (lr->vslot < 0)

@@ -357,6 +357,7 @@ static void op_join(struct dleased *dd, struct client *c, const struct proto_msg
 	uint32_t n = 0;
 	uint64_t host_id, timeout_ms = 0;
 	struct space probe;
+	struct ioe *probe_ioe;
 	struct lspace *ls;
 	struct wait *w;
 	char why[SPACE_WHY_SIZE + 64];
@@ -384,16 +385,22 @@ static void op_join(struct dleased *dd, struct client *c, const struct proto_msg
 		return;
 	}
 	/* the name (and so the access rule) comes from the disks' header */
-	rc = space_open(&probe, dd->ioe, disks, n, false);
-	if (rc == 0)
-		rc = space_load(&probe);
+	rc = ioe_create(&(struct ioe_config){.kind = dd->cfg.engine}, &probe_ioe);
 	if (rc < 0) {
-		server_reply_error(c, rc, "%s", probe.why[0] ? probe.why : strerror(-rc));
-		space_close(&probe);
+		server_reply_error(c, rc, "no I/O engine: %s", strerror(-rc));
 		return;
 	}
-	snprintf(why, sizeof(why), "%s", probe.header.name);
+	rc = space_open(&probe, probe_ioe, disks, n, false);
+	if (rc == 0)
+		rc = space_load(&probe);
+	snprintf(why, sizeof(why), "%s",
+	         rc < 0 ? (probe.why[0] ? probe.why : strerror(-rc)) : probe.header.name);
+	ioe_destroy(probe_ioe);
 	space_close(&probe);
+	if (rc < 0) {
+		server_reply_error(c, rc, "%s", why);
+		return;
+	}
 	if (!ops_allowed(dd, c, ACCESS_ADMIN, why, "join"))
 		return;
 	rc = lspace_open(dd, disks, n, (uint32_t)host_id, &ls, why, sizeof(why));
@@ -657,6 +664,7 @@ static void ops_put_leader(struct dleased *dd, struct proto_buf *b, struct lspac
 		mine.prev_owner_host_id = ld->owner_host_id;
 		mine.prev_owner_generation = ld->owner_generation;
 		mine.reason = lr->r.reason;
+		mine.since_wall_ms = lr->since_ms;
 		ld = &mine;
 	}
 	owner = ld->owner_host_id;

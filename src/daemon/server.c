@@ -36,7 +36,7 @@ int server_listen(struct dleased *dd)
 		dl_err("socket path %s is too long for a Unix socket", dd->path_sock);
 		return -ENAMETOOLONG;
 	}
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", dd->path_sock);
+	memcpy(sa.sun_path, dd->path_sock, strlen(dd->path_sock) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;

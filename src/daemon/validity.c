@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,8 +46,13 @@ static void put64(uint8_t *p, uint64_t v)
 
 int validity_open(struct dleased *dd)
 {
-	int fd = open(dd->path_validity, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	char tmp[4200];
+	int fd;
 
+	/* a new file renamed over the old one: a client still mapping a predecessor's page
+	 * keeps that page (whose deadlines run out), never a truncated one (SIGBUS) */
+	snprintf(tmp, sizeof(tmp), "%s.new", dd->path_validity);
+	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
 	if (ftruncate(fd, VALIDITY_SIZE) < 0) {
@@ -70,6 +76,8 @@ int validity_open(struct dleased *dd)
 	put32(dd->validity + 12, VALIDITY_SLOTS);
 	put32(dd->validity + 16, CLOCK_BOOTTIME);
 	put32(dd->validity + 20, (uint32_t)getpid());
+	if (rename(tmp, dd->path_validity) < 0)
+		return -errno;
 	return 0;
 }
 
