@@ -285,9 +285,13 @@ int proto_parse_i64(const char *s, int64_t *out)
 	uint64_t v;
 	bool neg = s && *s == '-';
 
-	if (proto_parse_u64(neg ? s + 1 : s, &v) < 0 || v > (uint64_t)INT64_MAX)
+	/* INT64_MIN's magnitude is one more than INT64_MAX: proto_put_i64 can write it */
+	if (proto_parse_u64(neg ? s + 1 : s, &v) < 0 || v > (uint64_t)INT64_MAX + (neg ? 1u : 0u))
 		return -EINVAL;
-	*out = neg ? -(int64_t)v : (int64_t)v;
+	if (neg)
+		*out = v == (uint64_t)INT64_MAX + 1u ? INT64_MIN : -(int64_t)v;
+	else
+		*out = (int64_t)v;
 	return 0;
 }
 

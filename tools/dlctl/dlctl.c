@@ -26,6 +26,37 @@ static const struct dlctl_cmd dlctl_cmds[] = {
          "check every slot; exit 1 naming each damaged slot"},
         {"version", dlctl_version, "version [--engine uring|aio]",
          "print the version and the I/O engine this host uses, and why"},
+        {"join", dlctl_join, "join [--run-dir DIR] [--json] [--timeout SEC] --host-id N DISK...",
+         "make this host (the daemon of --run-dir) a member of the lockspace on DISK..."},
+        {"leave", dlctl_leave, "leave [--run-dir DIR] --lockspace LS [--force]",
+         "leave a lockspace (--force releases this host's leases first)"},
+        {"acquire", dlctl_acquire,
+         "acquire [--run-dir DIR] [--json] --lockspace LS --resource R [--wait SEC] [--no-create] [--pid PID]",
+         "take a lease for this host (or for process PID) and print its token"},
+        {"release", dlctl_release, "release [--run-dir DIR] --lockspace LS --resource R",
+         "give up a lease this host holds"},
+        {"status", dlctl_status, "status [--run-dir DIR] [--json]",
+         "the daemon, its lockspaces and the leases it holds"},
+        {"hosts", dlctl_hosts, "hosts [--run-dir DIR] [--json] --lockspace LS",
+         "the hosts of a lockspace as this daemon sees them"},
+        {"leader", dlctl_leader,
+         "leader [--run-dir DIR] [--json] --lockspace LS --resource R | leader --direct [--json] [--resource R] DISK...",
+         "who holds a resource: from the daemon, or --direct from the slots"},
+        {"request", dlctl_request, "request [--run-dir DIR] --lockspace LS --resource R [--force]",
+         "ask the holder of a resource to hand it over"},
+        {"history", dlctl_history, "history [--run-dir DIR] [--json] [--lockspace LS] [--limit N]",
+         "the daemon's recent events"},
+        {"metrics", dlctl_metrics, "metrics [--run-dir DIR] [--json]",
+         "the daemon's counters, Prometheus text format"},
+        {"watch", dlctl_watch,
+         "watch [--run-dir DIR] [--json] [--lockspace LS] [--resource R] [--since SEQ] [--count N]",
+         "print events as they happen"},
+        {"resource", dlctl_resource,
+         "resource create|delete|list [--run-dir DIR] [--json] --lockspace LS [NAME]",
+         "create, delete or list resource names"},
+        {"run", dlctl_run,
+         "run [--run-dir DIR] --lockspace LS --resource R [--wait SEC] [--grace SEC] -- COMMAND...",
+         "run COMMAND while holding the lease; stop it when the lease is lost (exit 75)"},
 };
 
 void dlctl_err(const char *fmt, ...)
@@ -54,8 +85,10 @@ static void dlctl_help(FILE *f)
 	for (size_t i = 0; i < DL_ARRAY_SIZE(dlctl_cmds); i++)
 		fprintf(f, "  %-8s %s\n           dlctl %s\n", dlctl_cmds[i].name,
 		        dlctl_cmds[i].summary, dlctl_cmds[i].usage);
-	fprintf(f, "\nexit codes: 0 success, 1 failure or damage found, 2 bad command line\n"
-	           "environment: DLEASE_IO_ENGINE=uring|aio, DLEASE_LOG=error|warn|info|debug\n");
+	fprintf(f, "\nexit codes: 0 success, 1 failure or damage found, 2 bad command line;\n"
+	           "  run: COMMAND's status, or 75 when the lease was lost and COMMAND stopped\n"
+	           "environment: DLEASE_RUN_DIR (default --run-dir, else /run/dlease),\n"
+	           "  DLEASE_IO_ENGINE=uring|aio, DLEASE_LOG=error|warn|info|debug\n");
 }
 
 int dlctl_engine(const char *name, struct ioe **out)

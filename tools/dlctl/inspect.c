@@ -209,11 +209,14 @@ static int inspect_area(struct inspect *in, uint32_t index, const struct inspect
 		struct ondisk_request request;
 		struct ondisk_ballot ballot;
 	} tmp;
-	int rc = inspect_read(in, layout_lease_base(l, index), 2 + l->max_hosts);
+	int rc;
 
+	r.name = index == LAYOUT_DIRECTORY ? "(directory)" : in->names[index];
+	if (ops->want_area && !ops->want_area(ctx, index, r.name))
+		return 0;
+	rc = inspect_read(in, layout_lease_base(l, index), 2 + l->max_hosts);
 	if (rc < 0)
 		return rc;
-	r.name = index == LAYOUT_DIRECTORY ? "(directory)" : in->names[index];
 	inspect_slot(in, 0, layout_leader_offset(l, index), ONDISK_KIND_LEADER, dec_leader,
 	             &r.leader, &tmp, sizeof(r.leader), &r.leader_v);
 	inspect_slot(in, 1, layout_request_offset(l, index), ONDISK_KIND_REQUEST, dec_request,

@@ -47,6 +47,8 @@ struct inspect_ops {
 	             const struct ondisk_mailbox *mailbox);
 	void (*dir_sector)(void *ctx, uint32_t dir_sector, const struct slot_view *v);
 	void (*resource)(void *ctx, const struct resource_view *r);
+	/* Optional: read lease area index (name from the directory) only if this says so. */
+	bool (*want_area)(void *ctx, uint32_t index, const char *name);
 };
 
 /* Visit every host slot, directory sector and lease area. Returns 0 or -errno. */
