@@ -437,7 +437,7 @@ static void lspace_mailbox(struct lspace *ls)
 		return;
 	if (mb->mode == ONDISK_REQUEST_REPAIR) {
 		dl_warn("%s: host %" PRIu64
-		        " reports our ballot of resource %u damaged: rewriting it",
+		        " reports our ballot of resource %u damaged: rewriting it if this process wrote it",
 		        ls->name, mb->hdr.writer_host_id, mb->resource_index);
 		resource_repair(&lr->r);
 	} else if (lr->state == LRES_HELD && resource_check_request(&lr->r) < 0) {
@@ -590,12 +590,10 @@ static void lspace_lease_step(struct lspace *ls, struct lres *lr, uint64_t now)
 		}
 		if (r->state == RES_RELEASING)
 			break;
-		{
-			holders_detach(ls->dd, lr);
-			resource_free(r);
-			lr->inited = false;
-			lr->state = LRES_NONE;
-		}
+		/* the struct stays: it remembers the ballot block this process wrote, which only
+		 * it may rewrite when the block is reported damaged (docs/design.md §4) */
+		holders_detach(ls->dd, lr);
+		lr->state = LRES_NONE;
 		break;
 	case LRES_NONE:
 		lspace_leader_seen(ls, lr);

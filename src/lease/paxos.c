@@ -79,8 +79,15 @@ static bool paxos_owner_released(const struct paxos_view *v, uint64_t lver,
 	return false;
 }
 
+bool paxos_damage_is_lasting(uint32_t disk_count, uint32_t majority, uint32_t damaged_count)
+{
+	DL_ASSERT(majority >= 1 && majority <= disk_count);
+	DL_ASSERT(damaged_count <= disk_count);
+	return disk_count - damaged_count < majority;
+}
+
 void paxos_judge(const struct paxos_view *v, uint64_t lver, uint32_t self, uint64_t mbal,
-                 paxos_live_fn live, void *ctx, struct paxos_result *out)
+                 struct paxos_result *out)
 {
 	uint32_t answered_disks = 0, majority = v->majority;
 
@@ -90,6 +97,10 @@ void paxos_judge(const struct paxos_view *v, uint64_t lver, uint32_t self, uint6
 	memset(out, 0, sizeof(*out));
 	for (uint32_t d = 0; d < v->disk_count; d++)
 		answered_disks += v->disk_ok[d];
+	if (answered_disks < majority) {
+		out->verdict = PAXOS_NO_QUORUM;
+		return;
+	}
 	for (uint32_t q = 1; q <= v->bound; q++) {
 		struct block_count c;
 		enum paxos_verdict r = paxos_judge_host(v, lver, self, mbal, q, &c, out);
@@ -101,13 +112,13 @@ void paxos_judge(const struct paxos_view *v, uint64_t lver, uint32_t self, uint6
 		}
 		if (c.answered >= majority || q == self)
 			continue; /* our own block: we know what we wrote; read only for its mbal */
-		/* Recovery rule: a non-live host's damaged copies are empty, if every disk
-		 * answered. */
-		if (c.damaged > 0 && answered_disks == v->disk_count && q != self &&
-		    !live(ctx, q) && c.answered + c.damaged >= majority)
-			continue;
-		out->verdict = (c.damaged > 0 && live(ctx, q)) ? PAXOS_DAMAGED : PAXOS_NO_QUORUM;
+		/* Short of a majority although a majority of disks answered: some copies are
+		 * damaged. They are not empty, not even when q is dead (no recovery rule: a
+		 * damaged copy may be the only record of a chosen value; docs/design.md 4). */
+		DL_ASSERT(c.damaged > 0);
+		out->verdict = PAXOS_DAMAGED;
 		out->blocker = q;
+		out->damaged_count = c.damaged;
 		return;
 	}
 	out->verdict = PAXOS_OK;

@@ -256,26 +256,6 @@ static bool res_decode_leader(struct resource *r)
 	return have;
 }
 
-/* Recovery-rule oracle, asked while judging a phase read: q is not live if a read
- * submitted at seen_ns proved it dead or gone, and the phase read was submitted early
- * enough that it ended before seen_ns + join_wait: a host rejoining after that proof
- * writes no ballot before then. The phase read may take io_timeout (times 1 + rho). */
-static bool res_host_live(void *ctx, uint32_t host_id)
-{
-	struct resource *r = ctx;
-	uint64_t window = r->tm->ballot_holdoff_ns - r->tm->io_timeout_ns -
-	                  r->tm->io_timeout_ns / (1000000u / TIMING_DRIFT_PPM);
-
-	if (host_id == r->self->host_id)
-		return true;
-	for (uint32_t k = 0; k < r->dead_count; k++) {
-		if (r->dead[k].host_id == host_id &&
-		    r->round.submit_ns < r->dead[k].seen_ns + window)
-			return false;
-	}
-	return true;
-}
-
 /* Is incarnation (host_id, generation) known to be over? */
 static bool res_incarnation_over(const struct resource *r, uint64_t host_id, uint64_t generation)
 {
@@ -300,7 +280,6 @@ static void res_note_dead(struct resource *r, uint32_t host_id, uint64_t generat
 		k = r->dead_count = 0; /* start over: only costs another watch */
 	r->dead[k].host_id = host_id;
 	r->dead[k].generation = generation;
-	r->dead[k].seen_ns = r->round.submit_ns; /* the read that proved it started here */
 	r->dead_count = DL_MAX(r->dead_count, k + 1);
 }
 
@@ -318,38 +297,58 @@ static void res_backoff(struct resource *r, const char *what)
 	dl_debug("resource %u: backing off: %s", r->index, what);
 }
 
-/* Our block for the target instance, encoded per disk. */
-/* Add our block for the target instance, encoded per disk into bufs, to the round. */
-static void res_add_block(struct resource *r, uint8_t *bufs)
+/* Our block for the target instance, as this struct's memory of it (no per-disk fields). */
+static void res_compose_block(struct resource *r, struct ondisk_ballot *b)
+{
+	DL_ASSERT(r->bal <= r->mbal);
+	memset(b, 0, sizeof(*b));
+	b->mbal = r->mbal;
+	b->bal = r->bal;
+	b->inp_owner_host_id = r->inp.owner_host_id;
+	b->inp_owner_generation = r->inp.owner_generation;
+	b->lver = r->target;
+	b->wait_seq = r->wait_seq;
+	b->hdr.flags = (r->wait_seq ? ONDISK_BALLOT_WAITING : 0) |
+	               (r->state == RES_RELEASING || (r->released && r->target == r->token)
+	                        ? ONDISK_BALLOT_RELEASED
+	                        : 0);
+}
+
+/* Add the block `body`, encoded per disk into bufs, to the round, and remember it: from
+ * now on this struct knows what its block says (own_known), whatever the disks show. */
+static void res_add_block_body(struct resource *r, const struct ondisk_ballot *body, uint8_t *bufs)
 {
 	uint64_t offset = layout_ballot_offset(&r->space->layout, r->index, r->self->host_id);
 	uint32_t ss = res_ss(r);
 
-	DL_ASSERT(r->bal <= r->mbal);
+	DL_ASSERT(body->bal <= body->mbal);
 	for (uint32_t i = 0; i < r->space->path_count; i++) {
 		struct ondisk_expect ex;
-		struct ondisk_ballot b;
+		struct ondisk_ballot b = *body;
 
 		space_expect(r->space, i, ONDISK_KIND_BALLOT, offset, &ex);
-		memset(&b, 0, sizeof(b));
 		ondisk_hdr_init(&b.hdr, ONDISK_KIND_BALLOT, ex.lockspace_uuid, ex.disk_index,
 		                ex.lba);
+		b.hdr.flags = body->hdr.flags;
 		b.hdr.writer_host_id = r->self->host_id;
 		b.hdr.writer_generation = r->self->generation;
-		b.mbal = b.hdr.seq = r->mbal;
-		b.bal = r->bal;
-		b.inp_owner_host_id = r->inp.owner_host_id;
-		b.inp_owner_generation = r->inp.owner_generation;
-		b.lver = r->target;
-		b.wait_seq = r->wait_seq;
-		b.hdr.flags = (r->wait_seq ? ONDISK_BALLOT_WAITING : 0) |
-		              (r->state == RES_RELEASING || (r->released && r->target == r->token)
-		                       ? ONDISK_BALLOT_RELEASED
-		                       : 0);
+		b.hdr.seq = b.mbal;
 		ondisk_ballot_encode(&b, ss, bufs + (size_t)i * ss);
 		round_add(&r->round, i, IOE_WRITE, offset, bufs + (size_t)i * ss, ss);
 		r->stats.bytes_written += ss;
 	}
+	if (body != &r->own_block)
+		r->own_block = *body;
+	r->own_known = true;
+}
+
+/* Add our block for the target instance, encoded per disk into bufs, to the round. */
+static void res_add_block(struct resource *r, uint8_t *bufs)
+{
+	struct ondisk_ballot b;
+
+	res_compose_block(r, &b);
+	res_add_block_body(r, &b, bufs);
 }
 
 static void res_submit_block(struct resource *r)
@@ -422,23 +421,64 @@ static void res_begin_ballot(struct resource *r, uint64_t max_mbal_seen, bool sa
 	res_submit_block(r);
 }
 
-/* Our own block copies in the target instance: the freshest one restores bal/inp/mbal
- * after a restart (paper: a processor recovers its block before proposing again). */
+/* Adopt one copy of our own block if it is of the target instance. */
+static void res_adopt_own(struct resource *r, const struct ondisk_ballot *b)
+{
+	if (b->lver != r->target)
+		return;
+	r->mbal = DL_MAX(r->mbal, b->mbal);
+	if (b->bal > r->bal) {
+		r->bal = b->bal;
+		r->inp.owner_host_id = b->inp_owner_host_id;
+		r->inp.owner_generation = b->inp_owner_generation;
+	}
+}
+
+/* Phase 0 (Disk Paxos: a processor recovers its block before proposing again; model
+ * PHASE0): our own copies in the target instance, and our memory of the last write, restore
+ * mbal/bal/inp, so a restarted host re-proposes its vote instead of overwriting it. */
 static void res_recover_own(struct resource *r, const struct paxos_view *v)
 {
 	for (uint32_t i = 0; i < v->disk_count; i++) {
 		size_t k = (size_t)i * v->bound + (r->self->host_id - 1);
-		const struct ondisk_ballot *b = &v->blocks[k];
 
-		if (!v->disk_ok[i] || v->state[k] != ONDISK_VALID || b->lver != r->target)
-			continue;
-		r->mbal = DL_MAX(r->mbal, b->mbal);
-		if (b->bal > r->bal) {
-			r->bal = b->bal;
-			r->inp.owner_host_id = b->inp_owner_host_id;
-			r->inp.owner_generation = b->inp_owner_generation;
-		}
+		if (v->disk_ok[i] && v->state[k] == ONDISK_VALID)
+			res_adopt_own(r, &v->blocks[k]);
 	}
+	if (r->own_known)
+		res_adopt_own(r, &r->own_block);
+}
+
+/* Phase 0 needs our own block: from memory, or read (valid or empty) on a majority of the
+ * disks; with fewer we cannot know our vote, and any write of ours could erase it (model:
+ * PHASE0, o_n >= M). Returns false after failing or backing off. */
+static bool res_own_block_known(struct resource *r, const struct paxos_view *v)
+{
+	uint32_t readable = 0, damaged = 0;
+
+	if (r->own_known)
+		return true;
+	for (uint32_t i = 0; i < v->disk_count; i++) {
+		size_t k = (size_t)i * v->bound + (r->self->host_id - 1);
+
+		if (!v->disk_ok[i])
+			continue;
+		if (v->state[k] == ONDISK_VALID || v->state[k] == ONDISK_EMPTY)
+			readable++;
+		else
+			damaged++;
+	}
+	if (readable >= v->majority)
+		return true;
+	if (!paxos_damage_is_lasting(v->disk_count, v->majority, damaged)) {
+		res_backoff(r, "our own ballot block was read on too few disks");
+		return false;
+	}
+	res_fail(
+	        r, -EBADMSG,
+	        "our ballot block (host %u) is damaged on %u of %u disks and this process never wrote it: it cannot know its vote; an operator must act (docs/design.md §4)",
+	        r->self->host_id, damaged, v->disk_count);
+	return false;
 }
 
 static uint64_t res_max_block_lver(const struct paxos_view *v, uint64_t *max_mbal, uint64_t lver)
@@ -478,6 +518,7 @@ static void res_watch(struct resource *r, uint32_t host_id, uint64_t generation,
 		r->watch_generation = generation;
 		r->watch_blocker = blocker;
 		r->foreign_since_ns = 0;
+		r->notify_since_ns = 0;
 	}
 	r->backoff_until_ns = res_now(r); /* poll at once */
 }
@@ -580,10 +621,15 @@ static void res_read_done(struct resource *r)
 		return res_submit_read(r);
 	res_decode_leader(r);
 	res_decode_blocks(r, &v);
+	if (!res_own_block_known(r, &v))
+		return;
 	last = r->leader.lver;
 	top = res_max_block_lver(&v, &max_mbal, last + 1);
-	/* never below an instance we won ourselves, whatever a torn sector hides */
+	/* never below an instance we won ourselves, or one our block joined a ballot of
+	 * (OWNLVER), whatever a torn sector or a stale leader write hides */
 	top = DL_MAX(top, r->token + (r->token > 0));
+	if (r->own_known && r->own_block.mbal > 0)
+		top = DL_MAX(top, r->own_block.lver);
 	same = r->target == DL_MAX(last + 1, top);
 	r->target = DL_MAX(last + 1, top);
 	if (!same) {
@@ -673,6 +719,47 @@ static void res_notify_repair(struct resource *r)
 	res_send(r);
 }
 
+/* The watched host's ballot block stops our phase: damaged on blocker_damaged disks. Its
+ * copies are never counted as empty (no recovery rule, docs/design.md 4): only their
+ * writer can mend them, from its memory of what it wrote. Live: ask it (a REPAIR note),
+ * and give up with -EBADMSG if it has not within host_dead (it restarted and has no
+ * memory). Not live: give up with -EBADMSG, unless a disk that did not answer may still
+ * hold a readable copy. Returns true if it acted; false: keep polling its slot. */
+static bool res_watch_blocker_done(struct resource *r, enum hostwatch_verdict v,
+                                   const struct ondisk_host *fresh)
+{
+	uint32_t disks = r->space->path_count, q = r->watch_host, damaged = r->blocker_damaged;
+	bool lasting = paxos_damage_is_lasting(disks, space_majority(r->space), damaged);
+	uint64_t now = res_now(r);
+
+	if (v == HOSTWATCH_DEAD || v == HOSTWATCH_FREE) {
+		res_note_dead(r, q, r->watch_generation);
+		if (fresh)
+			res_note_dead(r, q, fresh->hdr.writer_generation);
+		if (!lasting)
+			res_backoff(r, "a dead host's ballot block was read on too few disks");
+		else
+			res_fail(
+			        r, -EBADMSG,
+			        "ballot block of host %u is damaged on %u of %u disks and host %u is not live: the resource cannot be decided safely until host %u rejoins and rewrites it, or an operator acts (docs/design.md §4)",
+			        q, damaged, disks, q, q);
+		return true;
+	}
+	if (v != HOSTWATCH_LIVE || r->watch.changes == 0)
+		return false;
+	if (r->notify_since_ns == 0)
+		r->notify_since_ns = now;
+	if (lasting && now - r->notify_since_ns >= r->tm->host_dead_ns) {
+		res_fail(
+		        r, -EBADMSG,
+		        "ballot block of host %u is damaged on %u of %u disks and host %u, though live, has not rewritten it: it has no memory of it (restarted); an operator must act (docs/design.md §4)",
+		        q, damaged, disks, q);
+		return true;
+	}
+	res_notify_repair(r); /* a live host: ask it to rewrite its block from memory */
+	return true;
+}
+
 /* One poll of the owner's slot (and the leader: a release ends the wait at once). */
 static void res_watch_done(struct resource *r)
 {
@@ -710,13 +797,14 @@ static void res_watch_done(struct resource *r)
 		r->state = RES_READ; /* released or taken: start over */
 		return res_submit_read(r);
 	}
+	if (r->watch_blocker && res_watch_blocker_done(r, v, have ? &fresh : NULL))
+		return;
 	if (v == HOSTWATCH_DEAD || v == HOSTWATCH_FREE) {
 		r->reason = ONDISK_REASON_TAKEOVER_DEAD;
 		res_note_dead(r, r->watch_host, r->watch_generation);
 		if (have)
 			res_note_dead(r, r->watch_host, fresh.hdr.writer_generation);
-		/* a blocker gone: redo the phase read at once, while the proof is fresh */
-		r->state = r->watch_blocker ? r->resume_state : RES_READ;
+		r->state = RES_READ;
 		return res_submit_read(r);
 	}
 	if (!r->watch_blocker && have && fresh.hdr.writer_generation != r->watch_generation &&
@@ -725,8 +813,6 @@ static void res_watch_done(struct resource *r)
 		r->state = RES_READ;
 		return res_submit_read(r);
 	}
-	if (r->watch_blocker && v == HOSTWATCH_LIVE && r->watch.changes > 0)
-		return res_notify_repair(r); /* a live host: ask it to rewrite its block */
 	if (!r->wait && v == HOSTWATCH_LIVE && r->watch.changes > 0)
 		return res_fail(r, -EBUSY,
 		                "held by host %u ('%s', generation %llu) with token %llu",
@@ -760,7 +846,7 @@ static void res_phase_read_done(struct resource *r)
 	if (res_window_grew(r))
 		return res_backoff(r, "a new host joined: reading more ballots");
 	res_decode_blocks(r, &v);
-	paxos_judge(&v, r->target, r->self->host_id, r->mbal, res_host_live, r, &res);
+	paxos_judge(&v, r->target, r->self->host_id, r->mbal, &res);
 	/* A leader copy of this instance or later, on any disk that answered: decided already. */
 	if (res_decode_leader(r) && r->leader.lver >= r->target)
 		res.verdict = PAXOS_LVER_MOVED;
@@ -768,10 +854,10 @@ static void res_phase_read_done(struct resource *r)
 		r->state = RES_READ;
 		return res_submit_read(r);
 	}
-	if (res.verdict == PAXOS_NO_QUORUM || res.verdict == PAXOS_DAMAGED) {
-		/* A damaged block may be the only thing in the way: find out if its writer lives.
-		 */
-		r->resume_state = r->state;
+	if (res.verdict == PAXOS_DAMAGED) {
+		/* Damaged copies are never empty (no recovery rule): only their writer can mend
+		 * them, from memory. Find out if it lives (res_watch_done). */
+		r->blocker_damaged = res.damaged_count;
 		res_watch(r, res.blocker, 0, true);
 		return;
 	}
@@ -843,6 +929,7 @@ int resource_acquire(struct resource *r, bool wait, uint64_t give_up_ns)
 	r->why[0] = '\0';
 	r->reason = 0;
 	r->dead_count = 0;
+	r->notify_since_ns = 0;
 	r->held = false;
 	r->state = RES_READ;
 	res_submit_read(r);
@@ -1055,7 +1142,10 @@ void resource_repair(struct resource *r)
 	r->repair_wanted = true;
 }
 
-/* Rewrite our block from memory, unless a ballot of ours is running (it rewrites it). */
+/* Rewrite our block from memory (exactly what this struct last wrote), unless a ballot of
+ * ours is running (it rewrites it). Without memory (a restarted process: own_known false)
+ * nothing is written: the damaged copies may hold our only vote, and writing anything
+ * else over them is the recovery rule that tests/model refutes (docs/design.md 4). */
 static bool res_repair_now(struct resource *r)
 {
 	switch (r->state) {
@@ -1071,8 +1161,16 @@ static bool res_repair_now(struct resource *r)
 	if (!r->repair_wanted || r->pending || !delta_is_live(r->self, res_now(r)))
 		return false;
 	r->repair_wanted = false;
+	if (!r->own_known) {
+		dl_warn("resource %u: our ballot block is reported damaged, but this process never "
+		        "wrote it and cannot know its vote: not rewriting it (docs/design.md 4)",
+		        r->index);
+		return false;
+	}
 	r->repairing = true;
-	res_submit_block(r);
+	round_reset(&r->round);
+	res_add_block_body(r, &r->own_block, r->wbuf);
+	res_send(r);
 	return true;
 }
 

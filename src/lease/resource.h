@@ -10,8 +10,13 @@
  *   READ     -> WATCH     res_read_done(): held by another host: watch its slot
  *   READ     -> P1_WRITE  res_read_done(): free, or owner dead / rejoined
  *   READ     -> HELD      res_read_done(): the leader already names us (same generation)
+ *   READ     -> FAILED    res_read_done(): our own block unreadable on a majority and not
+ *                         in our memory (phase 0 impossible: -EBADMSG, an operator acts)
  *   WATCH    -> READ      res_watch_done(): owner dead, left, rejoined, or released
  *   WATCH    -> FAILED    res_watch_done(): owner live and we may not wait (-EBUSY)
+ *   WATCH    -> NOTIFY    res_watch_done(): a live ballot blocker: REPAIR note, then BACKOFF
+ *   WATCH    -> FAILED    res_watch_done(): a ballot blocker's damaged block that its writer
+ *                         cannot rewrite (not live, or no memory of it): -EBADMSG
  *   P1_WRITE -> P1_READ -> P2_WRITE -> P2_READ -> COMMIT: the ballot (res_phase_*)
  *   any ballot state -> BACKOFF -> READ: lost to a higher ballot, no quorum
  *   COMMIT   -> HELD      res_commit_done(): the leader names us on a majority
@@ -22,8 +27,10 @@
  * The fencing token is the instance number (lver) that chose us: strictly
  * greater than every earlier holder's, whoever held it.
  * Invariants: mbal only grows; we write our block only for the instance we
- * are deciding; HELD implies the leader was written to a majority naming
- * (our host id, our generation) with lver == token.
+ * are deciding, and only from what we know of it: our memory (own_known) or
+ * our own copies read on a majority of the disks (phase 0); HELD implies the
+ * leader was written to a majority naming (our host id, our generation) with
+ * lver == token.
  */
 #ifndef DL_RESOURCE_H
 #define DL_RESOURCE_H
@@ -100,11 +107,11 @@ struct resource {
 	struct {
 		uint32_t host_id;
 		uint64_t generation; /* this incarnation is over (UINT64_MAX: every one) */
-		uint64_t seen_ns;    /* when the read that proved it completed */
 	} dead[RESOURCE_DEAD_HOSTS_MAX];
 	uint32_t dead_count;
-	bool watch_blocker;               /* WATCH: the host is a ballot blocker, not the owner */
-	enum resource_state resume_state; /* blocker proven gone: redo this phase read */
+	bool watch_blocker;       /* WATCH: the host is a ballot blocker, not the owner */
+	uint32_t blocker_damaged; /* WATCH: disks on which the blocker's block is damaged */
+	uint64_t notify_since_ns; /* first REPAIR note to watch_host in this op (0: none) */
 
 	bool held;
 	uint64_t token;           /* lver that chose us */
@@ -119,15 +126,17 @@ struct resource {
 	struct ondisk_ballot *vblocks;
 	bool pending;
 
-	uint64_t wait_seq;        /* our ticket in the waiting order (0: not waiting) */
-	uint64_t defer_since_ns;  /* when we first yielded to an earlier waiter */
-	bool requested;           /* HELD: someone asked for our token's lease */
-	uint32_t request_mode;    /* enum ondisk_request_mode of that request */
-	uint64_t request_host;    /* who asked */
-	bool checking;            /* HELD: a request-record read is in flight */
-	bool cancel_wanted;       /* resource_cancel() came while a round was in flight */
-	bool repair_wanted;       /* our block was reported damaged: rewrite it when idle */
-	bool repairing;           /* the round in flight rewrites our block */
+	uint64_t wait_seq;              /* our ticket in the waiting order (0: not waiting) */
+	uint64_t defer_since_ns;        /* when we first yielded to an earlier waiter */
+	bool requested;                 /* HELD: someone asked for our token's lease */
+	uint32_t request_mode;          /* enum ondisk_request_mode of that request */
+	uint64_t request_host;          /* who asked */
+	bool checking;                  /* HELD: a request-record read is in flight */
+	bool cancel_wanted;             /* resource_cancel() came while a round was in flight */
+	bool own_known;                 /* own_block is what this struct last wrote: our memory */
+	struct ondisk_ballot own_block; /* body and flags of that write (no per-disk fields) */
+	bool repair_wanted;             /* our block was reported damaged: rewrite it when idle */
+	bool repairing;                 /* the round in flight rewrites our block */
 	bool released;            /* our block of target says RELEASED (kept across repairs) */
 	uint64_t proposed_lver;   /* instance where this op proposed itself in phase 2 */
 	uint32_t release_step;    /* RELEASING: 0-1 writing our block, 2 writing the leader */
@@ -156,7 +165,9 @@ int resource_inquire(struct resource *r);
 /* HELD: read our request record (call when the mailbox says a request arrived). */
 int resource_check_request(struct resource *r);
 /* Our ballot of this lease was reported damaged (a REPAIR note in our mailbox): rewrite it
- * from memory as soon as no round is in flight (a ballot in progress rewrites it anyway). */
+ * from memory as soon as no round is in flight (a ballot in progress rewrites it anyway).
+ * Only memory counts: a struct that has not written the block itself (a restarted
+ * process) ignores the note, since it cannot know the vote it would overwrite. */
 void resource_repair(struct resource *r);
 /* Stop an acquire in progress (state back to IDLE; our waiting intent stays until our
  * next write). Returns 0 or -EINVAL if held. */

@@ -17,12 +17,14 @@
  *
  * One acquire attempt by host p; pc names the step the host is in:
  *   P_READ0    step 0: read L from >= M disks and keep the copy with the largest lver (ties:
- *              either copy). PHASE0: read the own block on the same disks (Disk Paxos phase 0:
- *              a restarted host has lost its memory); >= M copies must be readable.
+ *              either copy). PHASE0: read the own block on the same disks too (Disk Paxos
+ *              phase 0); >= M copies must be readable. Without PHASE0 (as first written) a
+ *              host knows its own block only from memory, which a crash loses.
  *   P_DECIDE0  give up if the kept owner is live in that generation; target t = lver + 1, or
- *              (OWNLVER, the fix in README.md) the newest own copy's lver if that is larger:
- *              a host never moves its own block back to an older instance. Adopt the own
- *              copies of instance t (mbal, bal, inp); mbal = k * N + p above the own mbal.
+ *              (OWNLVER) the newest own copy's lver if that is larger: a host never moves its
+ *              own block back to an older instance. PHASE0: adopt the own copies of instance
+ *              t (mbal, bal, inp). mbal = k * N + p above the own mbal. PHASE0 and OWNLVER
+ *              together are the fix in README.md.
  *   P_PHASE    step 1 (ph 1): write B[d][p] = (t, mbal, bal, inp); on each disk, after the
  *              write, read the other hosts' blocks; abort on lver > t or mbal > ours; lver < t
  *              counts as empty; value = inp of the largest bal seen, our own block included,
@@ -38,7 +40,14 @@
  *   RECOVERY 0  never: a damaged block is a disk that did not answer.
  *   RECOVERY 1  as proposed: q crashed, this phase read all D disks, step 0 read all D L copies.
  *   RECOVERY 2  as 1, then read all D leader copies again and abort if one has lver >= t.
+ *   RECOVERY 3  as src/lease did it: once the blocker q is proven dead, read the phase again
+ *               (blocks and leader, every disk); abort on a leader copy with lver >= t; q's
+ *               damaged copies count as empty if every disk answered that second round and q
+ *               is still dead in the same generation.
  * Any abort ends the attempt; the host starts again at step 0 (with the next k if t is the same).
+ * NOREGRESS: a leader write that would land over a newer lver does not land. That is a timing
+ * assumption (a leader write lands within its deadline, and the next instance takes longer),
+ * not something the protocol enforces; RECOVERY 3 is safe in the model only with it.
  *
  * Invariants, asserted where a host starts to hold:
  *   1. at most one host holds the lease at any time (a crash ends holding);
@@ -58,7 +67,8 @@
  *     transitions and resets the host at once.
  *   - k <= K per instance and incarnation, lver <= TMAX, CRASHES crash events and DAMAGE
  *     damaged sectors per run; only written blocks are damaged (damaging an empty block adds
- *     no behaviour but blocking). PHASE0 keeps only the own copies with the largest lver read.
+ *     no behaviour but blocking). PHASE0 keeps only the own copies with the largest lver read,
+ *     which is exact with OWNLVER (t is at least that lver) or with one disk.
  *
  * MUTANT (each must make spin find a violation):
  *   1 trust one disk: a phase completes with 1 disk and 1 valid copy per host (D = 3)
@@ -100,6 +110,12 @@
 #ifndef RELEASE
 #define RELEASE 0
 #endif
+#ifndef NOREGRESS
+#define NOREGRESS 0	/* 1: a leader write never lands over a newer lver (a timing assumption) */
+#endif
+#ifndef RESTART
+#define RESTART 1	/* 0: a crashed host stays dead */
+#endif
 #ifndef ORDERED
 #define ORDERED 0
 #endif
@@ -108,6 +124,13 @@
 #endif
 #ifndef CANARY
 #define CANARY 0
+#endif
+
+#if OWNLVER && !PHASE0
+#error "OWNLVER needs PHASE0 (the own block is read in step 0)"
+#endif
+#if PHASE0 && !OWNLVER && D > 1
+#error "PHASE0 without OWNLVER is exact for D = 1 only (step 0 keeps the newest own copies)"
 #endif
 
 #define M (D / 2 + 1)		/* disk majority */
@@ -131,6 +154,12 @@
 #define P_HOLD 6
 #define P_RELEASE 7
 #define P_CRASHED 8
+
+/* the disk operation of a transition (op) */
+#define OP_IO 1		/* do the step's write or read on disk dk */
+#define OP_FAIL 2		/* the operation on disk dk did not reach it */
+#define OP_READ 3		/* read the next other block of disk dk */
+#define OP_TAKE 4		/* step 0: read, and keep this copy over an equal-lver one */
 
 /* ---- state ------------------------------------------------------------------------------- */
 
@@ -167,12 +196,15 @@ typedef hstate {
 	bit all_read;		/* step 0 read all D leader copies */
 	bit used_rec;		/* the recovery rule was used in this attempt */
 	bit raised;		/* OWNLVER raised t in this attempt */
+	bit rr;			/* RECOVERY 3: this is the phase's second read round */
+	unsigned dmask : 3;	/* RECOVERY 3: hosts proven dead before the second round, */
+	unsigned dgens : 6;	/* and their generations then (2 bits each) */
 	unsigned my_t : 2;	/* the own block as last written: lost on a crash */
 	unsigned my_mbal : 4;
 	unsigned my_bal : 4;
 	unsigned my_inp : 5;
-	unsigned o_n : 2;	/* PHASE0: own copies readable in step 0, */
-	unsigned o_lver : 2;	/* and the newest of them */
+	unsigned o_n : 2;	/* PHASE0: own copies readable in step 0, and the newest of */
+	unsigned o_lver : 2;	/* them (with OWNLVER the only ones that can be of instance t) */
 	unsigned o_mbal : 4;
 	unsigned o_bal : 4;
 	unsigned o_inp : 5;
@@ -213,10 +245,12 @@ byte fail_left = FAILS;
 
 #if D == 1
 #define FOR_DISKS(X) X(0)
+#define ALL_WRITTEN 1
 #define ALL_DONE (PROG(0) != 0)
 #define ALL_READ (DONE_R(0))
 #else
 #define FOR_DISKS(X) X(0) X(1) X(2)
+#define ALL_WRITTEN (1 + 8 + 64)
 #define ALL_DONE (PROG(0) != 0 && PROG(1) != 0 && PROG(2) != 0)
 #define ALL_READ (DONE_R(0) && DONE_R(1) && DONE_R(2))
 #endif
@@ -243,7 +277,8 @@ byte fail_left = FAILS;
 	HS(h).pc = P_READ0; HS(h).t = 0; HS(h).ph = 0; HS(h).progs = 0; HS(h).nread = 0;        \
 	HS(h).cur_lver = 0; HS(h).cur_val = 0; HS(h).nok = 0; HS(h).acks = 0; HS(h).mbal = 0;   \
 	HS(h).best_bal = 0; HS(h).best_inp = 0; HS(h).valids = 0; HS(h).all_read = 0;           \
-	HS(h).used_rec = 0; HS(h).raised = 0; RESET_OWN(h)
+	HS(h).used_rec = 0; HS(h).raised = 0; HS(h).rr = 0; HS(h).dmask = 0; HS(h).dgens = 0;  \
+	RESET_OWN(h)
 #define RESET_OWN(h)                                                                           \
 	HS(h).o_n = 0; HS(h).o_lver = 0; HS(h).o_mbal = 0; HS(h).o_bal = 0; HS(h).o_inp = 0
 #define RESET_ALL(h)                                                                           \
@@ -251,17 +286,17 @@ byte fail_left = FAILS;
 
 /* ---- step 0 ------------------------------------------------------------------------------ */
 
-/* keep the copy with the largest lver; of two different copies with that lver, either */
+/*
+ * Keep the copy with the largest lver. Of two different copies with the same lver the host
+ * keeps either: OP_TAKE (chosen in STEP0_OPT) takes the new one.
+ */
 inline read_leader(x)
 {
 	H.nread++;
 	if
-	:: H.nread == 1 || L[x].lver > H.cur_lver ->
+	:: H.nread == 1 || L[x].lver > H.cur_lver || op == OP_TAKE ->
 		H.cur_lver = L[x].lver; H.cur_val = L[x].val
-	:: H.nread > 1 && L[x].lver == H.cur_lver && L[x].val != H.cur_val -> H.cur_val = L[x].val
-	:: H.nread > 1 && L[x].lver == H.cur_lver && L[x].val != H.cur_val -> skip
-	:: H.nread > 1 && L[x].lver == H.cur_lver && L[x].val == H.cur_val -> skip
-	:: H.nread > 1 && L[x].lver < H.cur_lver -> skip
+	:: else -> skip
 	fi
 }
 
@@ -381,6 +416,10 @@ inline write_block(x)
 /* read the next other host's block on disk x; a newer lver or a higher mbal aborts at once */
 inline read_block(x)
 {
+	if
+	:: RECOVERY == 3 && H.rr && PROG(x) == 1 && L[x].lver >= H.t -> H.ph = 0	/* decided */
+	:: else -> skip
+	fi;
 	q = OTHER(PROG(x) - 1);
 	SET_PROG(x, PROG(x) + 1);
 	printf("MSC: host %d.%d reads B[%d][%d] = (lver %d, mbal %d, bal %d, inp %d.%d, damaged %d)\n",
@@ -412,7 +451,7 @@ inline read_block(x)
 /* the phase is complete: on to phase 2 or to the commit */
 inline phase_next()
 {
-	H.progs = 0; H.valids = 0; H.nok = 0;
+	H.progs = 0; H.valids = 0; H.nok = 0; H.rr = 0; H.dmask = 0; H.dgens = 0;
 	if
 	:: H.ph == 1 ->
 		if
@@ -438,7 +477,15 @@ inline phase_done()
 	for (q : 1 .. N) {
 		if
 		:: q == p || VALID(q) >= PM -> skip
-		:: q != p && VALID(q) < PM && RECOVERABLE(q) ->
+		:: q != p && VALID(q) < PM && RECOVERY < 3 && RECOVERABLE(q) ->
+			H.used_rec = 1;
+			printf("MSC: host %d.%d: recovery rule: host %d's damaged block counts as empty\n",
+			       p, gen[p], q)
+		:: q != p && VALID(q) < PM && RECOVERY == 3 && !H.rr && crashed[q] ->
+			H.dmask = H.dmask | (1 << (q - 1));
+			H.dgens = H.dgens | ((gen[q] & 3) << (2 * (q - 1)))
+		:: q != p && VALID(q) < PM && RECOVERY == 3 && H.rr && H.nok == D && crashed[q] &&
+		   ((H.dmask >> (q - 1)) & 1) && ((H.dgens >> (2 * (q - 1))) & 3) == (gen[q] & 3) ->
 			H.used_rec = 1;
 			printf("MSC: host %d.%d: recovery rule: host %d's damaged block counts as empty\n",
 			       p, gen[p], q)
@@ -449,6 +496,11 @@ inline phase_done()
 	if
 	:: !ok -> RESET_ATTEMPT(p)
 	:: ok && RECOVERY == 2 && H.used_rec -> H.progs = 0; H.pc = P_REREAD
+	:: ok && RECOVERY == 3 && !H.rr && H.dmask != 0 ->
+		/* the blockers are dead: read the phase again (all disks, and the leader) */
+		printf("MSC: host %d.%d: blocker dead, reading the phase again\n", p, gen[p]);
+		H.rr = 1; H.progs = ALL_WRITTEN; H.valids = 0; H.nok = 0; H.pc = P_PHASE;
+		H.best_bal = (H.ph == 1 -> H.my_bal : 0); H.best_inp = (H.ph == 1 -> H.my_inp : 0)
 	:: else -> phase_next()
 	fi;
 	ok = false
@@ -508,39 +560,26 @@ inline commit_done()
 /* ---- the host: one transition per sector I/O --------------------------------------------- */
 
 /*
- * Each step is one do-option: an atomic choice of the next disk operation (any disk that is
- * due, or a failure), then, if that was the step's last disk, the decision. Written once per
- * step rather than once per disk, which keeps pan.c small.
+ * Each step is one do-option: an atomic choice of the next disk operation (dk, op) among the
+ * disks that are due, then the operation itself and, after the step's last disk, the decision,
+ * in one d_step written once for all disks.
  */
 #define STEP0_OPT(x)                                                                           \
-	:: PROG(x) == 0 && ORD_W(x) -> SET_PROG(x, 1); read_own(x); read_leader(x)             \
-	:: PROG(x) == 0 && ORD_W(x) && CAN_FAIL -> FAIL_ONE; SET_PROG(x, FAILED)
+	:: PROG(x) == 0 && ORD_W(x) -> dk = x; op = OP_IO                                   \
+	:: PROG(x) == 0 && ORD_W(x) && H.nread > 0 && L[x].lver == H.cur_lver &&               \
+	   L[x].val != H.cur_val -> dk = x; op = OP_TAKE                                       \
+	:: PROG(x) == 0 && ORD_W(x) && CAN_FAIL -> dk = x; op = OP_FAIL
 
 #define PHASE_OPT(x)                                                                           \
-	:: PROG(x) == 0 && ORD_W(x) -> SET_PROG(x, 1); write_block(x)                          \
-	:: PROG(x) == 0 && ORD_W(x) && CAN_FAIL -> FAIL_ONE; SET_PROG(x, FAILED)               \
-	:: PROG(x) == 1 && ORD_R(x) && CAN_FAIL -> FAIL_ONE; SET_PROG(x, FAILED)               \
-	:: PROG(x) >= 1 && PROG(x) < N && ORD_R(x) -> read_block(x)
+	:: PROG(x) == 0 && ORD_W(x) -> dk = x; op = OP_IO                                   \
+	:: PROG(x) == 0 && ORD_W(x) && CAN_FAIL -> dk = x; op = OP_FAIL                        \
+	:: PROG(x) == 1 && ORD_R(x) && CAN_FAIL -> dk = x; op = OP_FAIL                        \
+	:: PROG(x) >= 1 && PROG(x) < N && ORD_R(x) -> dk = x; op = OP_READ
 
-#define REREAD_OPT(x)                                                                          \
-	:: PROG(x) == 0 && ORD_W(x) -> SET_PROG(x, 1);                                          \
-		if                                                                             \
-		:: L[x].lver >= H.t -> RESET_ATTEMPT(p)                                        \
-		:: else -> skip                                                                \
-		fi                                                                             \
-	:: PROG(x) == 0 && ORD_W(x) && CAN_FAIL -> FAIL_ONE; RESET_ATTEMPT(p)
-
-#define COMMIT_OPT(x)                                                                          \
-	:: PROG(x) == 0 && ORD_W(x) ->                                                         \
-		SET_PROG(x, 1); H.acks++; L[x].lver = H.t; L[x].val = H.best_inp;               \
-		printf("MSC: host %d.%d writes L[%d] = (lver %d, owner %d.%d)\n", p, gen[p], x, \
-		       H.t, VOWN(H.best_inp), VGEN(H.best_inp))                                \
-	:: PROG(x) == 0 && ORD_W(x) && CAN_FAIL -> FAIL_ONE; SET_PROG(x, FAILED)
-
-#define RELEASE_OPT(x)                                                                         \
-	:: PROG(x) == 0 && ORD_W(x) -> SET_PROG(x, 1); L[x].lver = H.t; L[x].val = 0;           \
-		printf("MSC: host %d.%d writes L[%d] = (lver %d, free)\n", p, gen[p], x, H.t)  \
-	:: PROG(x) == 0 && ORD_W(x) && CAN_FAIL -> FAIL_ONE; SET_PROG(x, FAILED)
+/* commit, release, RECOVERY 2 re-read: one operation per disk */
+#define ONCE_OPT(x)                                                                            \
+	:: PROG(x) == 0 && ORD_W(x) -> dk = x; op = OP_IO                                   \
+	:: PROG(x) == 0 && ORD_W(x) && CAN_FAIL -> dk = x; op = OP_FAIL
 
 /* ---- the adversary: crashes and damaged sectors (process 0) ------------------------------ */
 
@@ -574,8 +613,10 @@ end_adversary:
 
 active [N] proctype host()
 {
-	byte q;		/* scratch, 0 between transitions */
-	bool ok;	/* scratch, false between transitions */
+	byte dk;	/* scratch, 0 between transitions: the disk of this transition */
+	byte op;	/* scratch: what to do on it (OP_...) */
+	byte q;		/* scratch: a host */
+	bool ok;	/* scratch */
 
 end_host:
 	do
@@ -583,51 +624,96 @@ end_host:
 		if
 		FOR_DISKS(STEP0_OPT)
 		fi;
-		if
-		:: ALL_DONE -> read0_end()
-		:: else -> skip
-		fi }
+		d_step {
+			if
+			:: op == OP_FAIL -> FAIL_ONE; SET_PROG(dk, FAILED)
+			:: else -> SET_PROG(dk, 1); read_own(dk); read_leader(dk)
+			fi;
+			if
+			:: ALL_DONE -> read0_end()
+			:: else -> skip
+			fi;
+			dk = 0; op = 0
+		} }
 	:: d_step { H.pc == P_DECIDE0 -> read0_done() }
 	:: atomic { H.pc == P_PHASE ->
 		if
 		FOR_DISKS(PHASE_OPT)
 		fi;
-		if
-		:: H.pc == P_PHASE && ALL_READ -> phase_end()
-		:: else -> skip
-		fi }
+		d_step {
+			if
+			:: op == OP_IO -> SET_PROG(dk, 1); write_block(dk)
+			:: op == OP_FAIL -> FAIL_ONE; SET_PROG(dk, FAILED)
+			:: op == OP_READ -> read_block(dk)
+			fi;
+			if
+			:: H.pc == P_PHASE && ALL_READ -> phase_end()
+			:: else -> skip
+			fi;
+			dk = 0; op = 0
+		} }
 	:: d_step { H.pc == P_DECIDE -> phase_done() }
 #if RECOVERY == 2
 	:: atomic { H.pc == P_REREAD ->
 		if
-		FOR_DISKS(REREAD_OPT)
+		FOR_DISKS(ONCE_OPT)
 		fi;
-		if
-		:: H.pc == P_REREAD && ALL_DONE -> phase_next()
-		:: else -> skip
-		fi }
+		d_step {
+			if
+			:: op == OP_IO && L[dk].lver >= H.t -> RESET_ATTEMPT(p)
+			:: op == OP_IO && L[dk].lver < H.t -> SET_PROG(dk, 1)
+			:: op == OP_FAIL -> FAIL_ONE; RESET_ATTEMPT(p)
+			fi;
+			if
+			:: H.pc == P_REREAD && ALL_DONE -> phase_next()
+			:: else -> skip
+			fi;
+			dk = 0; op = 0
+		} }
 #endif
 	:: atomic { H.pc == P_COMMIT ->
 		if
-		FOR_DISKS(COMMIT_OPT)
+		FOR_DISKS(ONCE_OPT)
 		fi;
-		if
-		:: ALL_DONE -> commit_done()
-		:: else -> skip
-		fi }
+		d_step {
+			if
+			:: op == OP_IO && NOREGRESS && L[dk].lver > H.t -> SET_PROG(dk, FAILED)
+			:: op == OP_IO && !(NOREGRESS && L[dk].lver > H.t) ->
+				SET_PROG(dk, 1); H.acks++; L[dk].lver = H.t; L[dk].val = H.best_inp;
+				printf("MSC: host %d.%d writes L[%d] = (lver %d, owner %d.%d)\n",
+				       p, gen[p], dk, H.t, VOWN(H.best_inp), VGEN(H.best_inp))
+			:: op == OP_FAIL -> FAIL_ONE; SET_PROG(dk, FAILED)
+			fi;
+			if
+			:: ALL_DONE -> commit_done()
+			:: else -> skip
+			fi;
+			dk = 0; op = 0
+		} }
 #if RELEASE
 	:: d_step { H.pc == P_HOLD -> held[p] = false; H.pc = P_RELEASE;
 		printf("MSC: host %d.%d releases\n", p, gen[p]) }
 	:: atomic { H.pc == P_RELEASE ->
 		if
-		FOR_DISKS(RELEASE_OPT)
+		FOR_DISKS(ONCE_OPT)
 		fi;
-		if
-		:: ALL_DONE -> RESET_ATTEMPT(p)
-		:: else -> skip
-		fi }
+		d_step {
+			if
+			:: op == OP_IO && NOREGRESS && L[dk].lver > H.t -> SET_PROG(dk, FAILED)
+			:: op == OP_IO && !(NOREGRESS && L[dk].lver > H.t) ->
+				SET_PROG(dk, 1); L[dk].lver = H.t; L[dk].val = 0;
+				printf("MSC: host %d.%d writes L[%d] = (lver %d, free)\n",
+				       p, gen[p], dk, H.t)
+			:: op == OP_FAIL -> FAIL_ONE; SET_PROG(dk, FAILED)
+			fi;
+			if
+			:: ALL_DONE -> RESET_ATTEMPT(p)
+			:: else -> skip
+			fi;
+			dk = 0; op = 0
+		} }
 #endif
-	:: d_step { H.pc == P_CRASHED -> gen[p]++; crashed[p] = false; H.pc = P_READ0;
+	:: d_step { RESTART && H.pc == P_CRASHED -> gen[p]++; crashed[p] = false; H.pc = P_READ0;
 		printf("MSC: host %d restarts as %d.%d\n", p, p, gen[p]) }
 	od
 }

@@ -4,7 +4,7 @@
 # configurations must finish with "errors: 0" and a complete search; the known weaknesses of the
 # protocol as first written, the mutants and the vacuity canaries must each make spin find a
 # violation. It only reads the model and works in a temporary directory; it never touches the
-# source tree. Skips (77) without spin or cc. Budget: about 2 minutes on 2 cores, under 6 GiB
+# source tree. Skips (77) without spin or cc. Budget: about 2.5 minutes on 2 cores, under 6 GiB
 # (two pans at a time, each capped at MEMLIM_MB); README.md lists the measured state counts.
 #
 # Environment: DL_MODEL_JOBS (parallel pans, default 2), DL_MODEL_ONLY (run the jobs whose name
@@ -14,7 +14,7 @@ set -u
 model="$(cd "$(dirname "$0")" && pwd)/dlease.pml"
 jobs_max="${DL_MODEL_JOBS:-2}"
 only="${DL_MODEL_ONLY:-}"
-MEMLIM_MB=3000
+MEMLIM_MB=3500
 DEPTH=100000
 
 for tool in spin cc; do
@@ -39,7 +39,7 @@ trap 'exit 130' INT TERM
 # DAMAGE damaged sectors, FAILS failed disk operations per run (unbounded if absent), ORDERED
 # each host goes round the disks in its own fixed order (see dlease.pml).
 jobs=(
-	# -- the protocol with the OWNLVER fix and no recovery rule: must be safe --
+	# -- the protocol with the fix (PHASE0, OWNLVER) and no recovery rule: must be safe --
 	# 2 hosts, 1 disk: release and re-acquire, 2 crashes, a damaged sector, 3 tokens
 	"n2d1|pass|-DN=2 -DD=1 -DK=2 -DTMAX=3 -DCRASHES=2 -DDAMAGE=1 -DRELEASE=1|25"
 	# 3 hosts, 1 disk: a finisher of someone else's ballot, 2 crashes, a damaged sector
@@ -54,16 +54,29 @@ jobs=(
 	"n3d3-contend|pass|-DN=3 -DD=3 -DORDERED=1 -DFAILS=2 -DK=1 -DTMAX=1 -DCRASHES=0 -DDAMAGE=0|25"
 	# 3 hosts, 3 disks: a crash mid-ballot leaves partial writes, takeover
 	"n3d3-takeover|pass|-DN=3 -DD=3 -DORDERED=1 -DFAILS=0 -DK=1 -DTMAX=2 -DCRASHES=1 -DDAMAGE=0|25"
+	# -- the recovery rule as src/lease had it (RECOVERY=3), under the timing assumption that a
+	#    leader write never lands over a newer lver (NOREGRESS): must be safe --
+	"n2d1-rec|pass|-DN=2 -DD=1 -DK=2 -DTMAX=3 -DCRASHES=2 -DDAMAGE=1 -DRELEASE=1 -DRECOVERY=3 -DNOREGRESS=1|25"
+	"n3d1-rec|pass|-DN=3 -DD=1 -DK=1 -DTMAX=3 -DCRASHES=2 -DDAMAGE=1 -DRECOVERY=3 -DNOREGRESS=1|25"
+	# two damaged copies of one host: the rule needs D - M + 1 = 2 of them on 3 disks
+	"n2d3-rec|pass|-DN=2 -DD=3 -DORDERED=1 -DFAILS=1 -DK=1 -DTMAX=2 -DCRASHES=1 -DDAMAGE=2 -DRECOVERY=3 -DNOREGRESS=1|25"
 
 	# -- weaknesses of the protocol as first written (README.md): must be found --
 	# the recovery rule: a dead holder's damaged block hides its ballot; the token is reused
 	"unsafe-recovery|fail|-DN=2 -DD=1 -DRECOVERY=1|22"
 	"unsafe-recovery-d3|fail|-DN=2 -DD=3 -DORDERED=1 -DFAILS=1 -DK=1 -DRECOVERY=1 -DDAMAGE=2|23"
-	# the recovery rule plus re-reading every leader copy: still two live holders
+	# the recovery rule plus re-reading every leader copy: still two live holders, with a
+	# restart, or with a third host and no restart at all
 	"unsafe-recovery-reread|fail|-DN=2 -DD=1 -DRECOVERY=2|22"
-	# without OWNLVER a late leader write sends a host back to a decided instance
+	"unsafe-recovery-reread-n3|fail|-DN=3 -DD=1 -DK=1 -DRECOVERY=2 -DRESTART=0|22"
+	# the rule as src/lease had it, without the timing assumption: a late leader write
+	# hides a decided instance whose only witness is a dead host's damaged block
+	"unsafe-recovery-src|fail|-DN=2 -DD=1 -DK=2 -DTMAX=3 -DCRASHES=2 -DDAMAGE=1 -DRELEASE=1 -DRECOVERY=3|23"
+	# as first written (no phase 0): a restarted host erases its own vote
+	"unsafe-no-phase0|fail|-DN=2 -DD=1 -DPHASE0=0 -DOWNLVER=0 -DK=2 -DTMAX=3 -DCRASHES=2|22"
+	"unsafe-no-phase0-d3|fail|-DN=2 -DD=3 -DORDERED=1 -DFAILS=1 -DK=1 -DPHASE0=0 -DOWNLVER=0|22"
+	# phase 0 but no OWNLVER: a late leader write sends a host back to a decided instance
 	"unsafe-no-ownlver|fail|-DN=2 -DD=1 -DOWNLVER=0 -DK=2 -DTMAX=3 -DCRASHES=2|22"
-	"unsafe-no-ownlver-d3|fail|-DN=2 -DD=3 -DORDERED=1 -DFAILS=1 -DK=1 -DOWNLVER=0|23"
 
 	# -- mutants: must be found --
 	"mutant-trust-one-disk|fail|-DN=2 -DD=3 -DORDERED=1 -DFAILS=4 -DK=1 -DCRASHES=0 -DDAMAGE=0 -DMUTANT=1|22"
@@ -76,16 +89,33 @@ jobs=(
 	"canary-n2d3|fail|-DN=2 -DD=3 -DORDERED=1 -DFAILS=2 -DK=1 -DTMAX=2 -DCRASHES=1 -DDAMAGE=1 -DCANARY=1|22"
 	"canary-n3d3|fail|-DN=3 -DD=3 -DORDERED=1 -DFAILS=0 -DK=1 -DTMAX=2 -DCRASHES=1 -DDAMAGE=0 -DCANARY=1|22"
 	"canary-ownlver|fail|-DN=2 -DD=1 -DK=2 -DTMAX=3 -DCRASHES=2 -DDAMAGE=1 -DRELEASE=1 -DCANARY=3|24"
+	"canary-rec|fail|-DN=2 -DD=1 -DK=2 -DTMAX=3 -DCRASHES=2 -DDAMAGE=1 -DRELEASE=1 -DRECOVERY=3 -DNOREGRESS=1 -DCANARY=2|22"
+	"canary-rec-d3|fail|-DN=2 -DD=3 -DORDERED=1 -DFAILS=1 -DK=1 -DTMAX=2 -DCRASHES=1 -DDAMAGE=2 -DRECOVERY=3 -DNOREGRESS=1 -DCANARY=2|22"
 )
+
+# violation PAN_OUT: which invariant the counterexample breaks, in words
+violation() {
+	local what
+	what=$(grep -m1 'assertion violated' "$1")
+	case "$what" in
+	*holder_of*) echo "a token granted twice" ;;
+	*held*) echo "two live holders" ;;
+	*raised*) echo "canary: OWNLVER acted and the host holds" ;;
+	*used_rec*) echo "canary: the recovery rule acted and the host holds" ;;
+	*TMAX* | *'.t<'*) echo "canary: the last token was granted" ;;
+	*) echo "$what" ;;
+	esac
+}
 
 # run_job NAME EXPECT MACROS W: compile and run one pan; writes NAME/result as one line
 run_job() {
 	local name=$1 expect=$2 macros=$3 w=$4
 	local dir="$work/$name" start end secs states errors verdict note
 	mkdir -p "$dir" && cd "$dir" || return
+	cp "$model" dlease.pml || return	# spin -t wants the trail beside the model
 	start=$(date +%s.%N)
 	# shellcheck disable=SC2086
-	if ! spin -a $macros "$model" >spin.log 2>&1; then
+	if ! spin -a $macros dlease.pml >spin.log 2>&1; then
 		echo "FAIL $name: spin -a failed: $(head -n 3 spin.log | tr '\n' ' ')" >result
 		return
 	fi
@@ -113,13 +143,17 @@ run_job() {
 		fi
 	else
 		if [ "$errors" != 0 ] && grep -q 'assertion violated' pan.out; then
-			verdict=PASS note="violation found: $(grep -m1 -o 'assertion violated.*(at' pan.out | sed 's/ (at$//')"
+			verdict=PASS note="found: $(violation pan.out)"
 		else
 			verdict=FAIL note="expected a violation, got errors $errors"
 		fi
 	fi
-	printf '%s %-24s expect %-4s %10s states %6s s  %s\n' \
+	printf '%s %-26s expect %-4s %10s states %6s s  %s\n' \
 		"$verdict" "$name" "$expect" "${states:-?}" "$secs" "$note" >result
+	if [ "$verdict" = FAIL ] && [ -f dlease.pml.trail ]; then
+		# shellcheck disable=SC2086
+		spin -t $macros dlease.pml 2>&1 | sed -n 's/^ *MSC: /    /p' >>result
+	fi
 }
 
 t0=$(date +%s)

@@ -22,7 +22,13 @@
  *   3. majority-commit: when a host first reports HELD, a majority of disks
  *      holds a VALID leader with that lver naming (host id, generation).
  *   4. liveness: with faults off, a contender joins within SIM_JOIN_BOUND and
- *      some host holds each asked-for resource within 6T + one acquire.
+ *      some host holds each asked-for resource within 6T + one acquire. One
+ *      exception, an expected outcome that is counted and printed, not a
+ *      violation: "stuck: needs operator", when a ballot block of the resource
+ *      is damaged on so many disks that it can never be read on a majority,
+ *      no running host remembers writing it (its writer crashed: down, or
+ *      restarted without memory), and a contender has reported it (-EBADMSG).
+ *      Disk Paxos may not count such a block as empty (docs/design.md 4).
  *   5. dupid: two hosts configured with one host id never both hold anything.
  */
 #ifndef DL_SIM_H
@@ -52,6 +58,7 @@
 #define SIM_JOIN_BOUND    (10u * SIM_T_NS) /* liveness: a contender is live by then */
 #define SIM_FAILOVER      (6u * SIM_T_NS)  /* requirements: failover <= 6T + ... */
 #define SIM_ACQUIRE_BOUND (1u * SIM_T_NS)  /* ... one acquire (a few ballots) */
+#define SIM_REPORT_BOUND  (10u * SIM_T_NS) /* stuck: a contender reports it by then */
 #define SIM_QDEPTH        1024u
 
 _Static_assert(SIM_HOSTS_MAX <= RESOURCE_DEAD_HOSTS_MAX, "mutant seeds every other host dead");
@@ -196,7 +203,10 @@ struct sim_world {
 	bool liveness;
 	uint64_t liveness_ns;               /* global start of the liveness phase */
 	uint64_t ask_ns[SIM_RESOURCES_MAX]; /* liveness: a live contender asked (0: not yet) */
-	bool satisfied[SIM_RESOURCES_MAX];  /* liveness: held since */
+	bool satisfied[SIM_RESOURCES_MAX];  /* liveness: held since (or stuck) */
+	bool reported[SIM_RESOURCES_MAX];   /* liveness: a contender failed -EBADMSG */
+	bool stuck;                         /* a resource is stuck: needs an operator */
+	char stuck_text[256];               /* the first stuck resource, for the report */
 	uint64_t tick;
 	uint64_t leader_seen[SIM_RESOURCES_MAX][IOE_DISKS_MAX]; /* DLSIM_VERBOSE only */
 
@@ -232,6 +242,8 @@ void sim_run(struct sim_world *w);
 void sim_check_tick(struct sim_world *w);
 void sim_check_new_holder(struct sim_world *w, struct sim_host *h, uint32_t res_index);
 void sim_check_liveness(struct sim_world *w);
+/* Host h's op on resource i has failed: note a "needs an operator" report (liveness). */
+void sim_check_failed(struct sim_world *w, const struct sim_host *h, uint32_t res_index);
 bool sim_liveness_done(const struct sim_world *w);
 bool sim_believes(const struct sim_host *h, uint32_t res_index);
 DL_PRINTF(3, 4)

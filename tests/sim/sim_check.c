@@ -4,7 +4,10 @@
  * every tick (one-holder, dupid), when a host first reports HELD
  * (token-order, majority-commit), and during the liveness phase (liveness).
  * It reads protocol state and the raw bytes of the simulated disks and
- * never changes either; the first violation stops the run.
+ * never changes either; the first violation stops the run. A resource that
+ * is stuck for the one expected reason (a damaged ballot block that nobody
+ * may rewrite: docs/design.md 4) is counted apart, as "stuck: needs
+ * operator", and only once a contender has reported it.
  *
  * Why checking after every tick is exact for one-holder: a host's protocol
  * state changes only while it is stepped, which happens at tick instants,
@@ -15,6 +18,7 @@
 #include "base/compat.h"
 #include "sim.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -287,8 +291,90 @@ static uint64_t check_failover_bound(const struct sim_world *w, uint32_t i, int3
 	return bound;
 }
 
+/* Does a running host with host id q remember writing its ballot of resource i, and may
+ * it join (a dupid twin may not)? Then it can rewrite the ballot from memory when asked. */
+static bool check_remembers(const struct sim_world *w, uint32_t q, uint32_t i)
+{
+	for (uint32_t k = 0; k < w->cfg.hosts; k++) {
+		const struct sim_host *h = &w->host[k];
+
+		if (h->host_id == q && h->started && h->run != SIM_RUN_DOWN &&
+		    h->res[i].own_known && check_can_join(w, h))
+			return true;
+	}
+	return false;
+}
+
+/* The one expected way to be stuck: host q's ballot of resource i is damaged on so many
+ * disks that it can never be read on a majority, and nobody remembers what it said. */
+static bool check_stuck_block(const struct sim_world *w, uint32_t i, uint32_t *q, uint32_t *damaged)
+{
+	const struct space *sp = &w->host[0].space;
+	uint32_t majority = w->cfg.disks / 2 + 1;
+
+	for (uint32_t id = 1; id <= w->cfg.max_hosts; id++) {
+		uint64_t off = layout_ballot_offset(&sp->layout, i, id);
+		uint32_t bad = 0;
+
+		for (uint32_t k = 0; k < w->cfg.disks; k++) {
+			struct ondisk_expect ex;
+			struct ondisk_ballot b;
+			enum ondisk_state st;
+
+			space_expect(sp, k, ONDISK_KIND_BALLOT, off, &ex);
+			st = ondisk_ballot_decode(ioe_sim_disk_data(w->disks[k]) + off, &ex, &b);
+			bad += st != ONDISK_VALID && st != ONDISK_EMPTY;
+		}
+		if (!paxos_damage_is_lasting(w->cfg.disks, majority, bad) ||
+		    check_remembers(w, id, i))
+			continue;
+		*q = id;
+		*damaged = bad;
+		return true;
+	}
+	return false;
+}
+
+void sim_check_failed(struct sim_world *w, const struct sim_host *h, uint32_t i)
+{
+	const struct resource *r = &h->res[i];
+
+	if (!w->liveness || r->error != -EBADMSG || w->reported[i])
+		return;
+	w->reported[i] = true;
+	sim_event(w, (int32_t)h->index, "liveness: r%u reported: %.80s", i, r->why);
+}
+
+/* Past the failover bound: stuck on a damaged block nobody may rewrite, once reported, is
+ * the expected outcome; unreported, or stuck for any other reason, is a violation. */
+static void check_liveness_late(struct sim_world *w, uint32_t i, int32_t live, uint64_t late_ns)
+{
+	uint32_t q, damaged;
+
+	if (!check_stuck_block(w, i, &q, &damaged))
+		return check_liveness_report(w, i, live);
+	if (!w->reported[i] && late_ns <= SIM_REPORT_BOUND)
+		return; /* give a contender time to find out and say so */
+	if (!w->reported[i]) {
+		sim_violation(
+		        w, "liveness",
+		        "r%u stuck on host id %u's ballot (damaged on %u of %u disks, nobody remembers it) and no contender reported it within %.0f s",
+		        i, q, damaged, w->cfg.disks, (double)SIM_REPORT_BOUND / 1e9);
+		return;
+	}
+	w->satisfied[i] = true;
+	if (!w->stuck)
+		snprintf(
+		        w->stuck_text, sizeof(w->stuck_text),
+		        "r%u: ballot of host id %u damaged on %u of %u disks, and no running host remembers writing it",
+		        i, q, damaged, w->cfg.disks);
+	w->stuck = true;
+	sim_event(w, -1, "liveness: r%u stuck: needs operator (host id %u's ballot)", i, q);
+}
+
 static void check_liveness_resource(struct sim_world *w, uint32_t i, uint64_t now)
 {
+	uint64_t bound;
 	uint32_t up;
 	int32_t live;
 
@@ -315,8 +401,9 @@ static void check_liveness_resource(struct sim_world *w, uint32_t i, uint64_t no
 		        w, "liveness",
 		        "none of the %u contenders of r%u up joined within %.0f s of the faults ending",
 		        up, i, (double)SIM_JOIN_BOUND / 1e9);
-	if (w->ask_ns[i] && now > w->ask_ns[i] + check_failover_bound(w, i, live))
-		check_liveness_report(w, i, live);
+	bound = w->ask_ns[i] ? w->ask_ns[i] + check_failover_bound(w, i, live) : 0;
+	if (w->ask_ns[i] && now > bound)
+		check_liveness_late(w, i, live, now - bound);
 }
 
 void sim_check_liveness(struct sim_world *w)

@@ -27,7 +27,8 @@
 #include "base/check.h"
 #include "banned.h"
 
-#define SIM_LIVENESS_NS (SIM_JOIN_BOUND + SIM_FAILOVER + SIM_ACQUIRE_BOUND + 2 * SIM_T_NS)
+#define SIM_LIVENESS_NS                                                                            \
+	(SIM_JOIN_BOUND + SIM_FAILOVER + SIM_ACQUIRE_BOUND + SIM_REPORT_BOUND + 2 * SIM_T_NS)
 
 static bool drive_on(const struct sim_world *w, enum sim_fault f)
 {
@@ -172,7 +173,6 @@ static void drive_mutate_acquire(struct sim_world *w, struct sim_host *h, struct
 			continue;
 		r->dead[k].host_id = q;
 		r->dead[k].generation = UINT64_MAX;
-		r->dead[k].seen_ns = 0;
 		k++;
 	}
 	r->dead_count = k;
@@ -227,6 +227,8 @@ static bool drive_resource(struct sim_world *w, struct sim_host *h, uint32_t i, 
 	if ((r->state != RES_IDLE && r->state != RES_FAILED) || r->pending || r->round.busy ||
 	    h->leaving || now < s->next_try_ns)
 		return false;
+	if (r->state == RES_FAILED)
+		sim_check_failed(w, h, i); /* before the next acquire clears it */
 	return drive_acquire(w, h, i, now);
 }
 
@@ -345,6 +347,8 @@ static void drive_observe_resource(struct sim_world *w, struct sim_host *h, uint
 		sim_event(w, who, "r%u released", i);
 	else if (r->state == RES_FAILED)
 		sim_event(w, who, "r%u failed: %s", i, r->why);
+	if (r->state == RES_FAILED)
+		sim_check_failed(w, h, i);
 	else if (r->state == RES_WATCH)
 		sim_event(w, who, "r%u watching host id %u gen %llu (%s; leader lver %llu)", i,
 		          r->watch_host, (unsigned long long)r->watch_generation,

@@ -6,6 +6,9 @@
  * replay command and the last events of the run, and ends with exactly one
  * summary line "N seeds, V violations" (V counts violating seeds: a run
  * stops at its first violation). Exit 0 if V == 0, 1 if not, 2 on bad usage.
+ * A seed whose world ends stuck for the one expected reason (sim.h, 4) is no
+ * violation: it prints "seed S: stuck: needs operator: ...", and the line
+ * "K seeds stuck: needs operator" comes just before the summary.
  *
  *   dlsim --hosts H|A-B --disks D|1,3,5 --resources R|A-B --seeds A[-B]
  *         [--faults all|none|LIST] [--trace] [--ticks N] [--mutant NAME]
@@ -224,7 +227,8 @@ static void print_config(const struct sim_world *w, FILE *out)
 	fputc('\n', out);
 }
 
-/* One seed: build, run, report. Returns 1 for a violation, 0 if none, -errno on setup. */
+/* One seed: build, run, report. Returns 1 for a violation, 2 for stuck (needs an operator),
+ * 0 if neither, -errno on setup. */
 static int run_seed(struct sim_world *w, const struct sim_opts *o, uint64_t seed)
 {
 	int rc = sim_world_init(w, o, seed);
@@ -242,6 +246,12 @@ static int run_seed(struct sim_world *w, const struct sim_opts *o, uint64_t seed
 		printf("  replay: dlsim%s --seeds %" PRIu64 " --trace  (commit %s)\n", o->command,
 		       seed, DLSIM_COMMIT);
 		sim_trace_print(w, stdout, o->trace ? SIM_TRACE_RING : SIM_TRACE_SHOW);
+	} else if (w->stuck) {
+		printf("seed %" PRIu64 ": stuck: needs operator: %s\n", seed, w->stuck_text);
+		print_config(w, stdout);
+		printf("  replay: dlsim%s --seeds %" PRIu64 " --trace\n", o->command, seed);
+		if (o->trace)
+			sim_trace_print(w, stdout, SIM_TRACE_RING);
 	} else if (o->trace) {
 		printf("seed %" PRIu64 ": ok\n", seed);
 		print_config(w, stdout);
@@ -249,9 +259,13 @@ static int run_seed(struct sim_world *w, const struct sim_opts *o, uint64_t seed
 	}
 	if (o->trace)
 		printf("seed %" PRIu64 ": %s, %llu ticks, %llu events, disk hash %016" PRIx64 "\n",
-		       seed, w->violated ? "violation" : "ok", (unsigned long long)w->tick,
-		       (unsigned long long)w->event_count, sim_disk_hash(w));
-	rc = w->violated ? 1 : 0;
+		       seed,
+		       w->violated ? "violation"
+		       : w->stuck  ? "stuck"
+		                   : "ok",
+		       (unsigned long long)w->tick, (unsigned long long)w->event_count,
+		       sim_disk_hash(w));
+	rc = w->violated ? 1 : w->stuck ? 2 : 0;
 	sim_world_free(w);
 	return rc;
 }
@@ -260,7 +274,7 @@ int main(int argc, char **argv)
 {
 	struct sim_opts o;
 	struct sim_world *w;
-	uint64_t seeds = 0, violations = 0;
+	uint64_t seeds = 0, violations = 0, stuck = 0;
 	int rc;
 
 	if (parse_args(argc, argv, &o) < 0) {
@@ -276,12 +290,14 @@ int main(int argc, char **argv)
 	for (uint64_t seed = o.seed_lo; seed <= o.seed_hi; seed++) {
 		rc = run_seed(w, &o, seed);
 		seeds++;
-		violations += rc != 0;
+		violations += rc != 0 && rc != 2;
+		stuck += rc == 2;
 		fflush(stdout);
 		if (seed == UINT64_MAX - 1)
 			break;
 	}
 	free(w);
+	printf("%llu seeds stuck: needs operator\n", (unsigned long long)stuck);
 	printf("%llu seeds, %llu violations\n", (unsigned long long)seeds,
 	       (unsigned long long)violations);
 	return violations == 0 ? 0 : 1;

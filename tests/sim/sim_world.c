@@ -313,8 +313,9 @@ int sim_host_start(struct sim_world *w, struct sim_host *h)
 		s->seen_held = false;
 		s->seen_aborts = 0;
 		s->release_at_ns = 0;
-		/* every resource gets an op: one the host does not contend for still serves
-		 * REPAIR notes for a ballot it wrote in an earlier life */
+		/* every resource gets an op, so that REPAIR notes always find one; an op that
+		 * has not written its ballot in this life ignores them (it has no memory of the
+		 * block: docs/design.md 4) */
 		rc = resource_init(&h->res[i], &h->space, h->ioe, &w->tm, &h->clock.clk, &h->d, i);
 		DL_ASSERT(rc == 0); /* index in range; only -ENOMEM could fail */
 	}

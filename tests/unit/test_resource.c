@@ -4,8 +4,11 @@
  * uncontended acquire in six rounds with token 1, release and a higher token
  * next time, two contenders of whom exactly one wins, takeover only after the
  * owner's host is dead, fast takeover from an owner that rejoined, a minority
- * of failed disks, the recovery rule for a dead host's damaged ballot, the
- * lease lost with its host lease, and the bytes read per acquire.
+ * of failed disks, damaged ballots (never counted as empty: a dead host's
+ * stops the resource with a clear error; a live host rewrites its own from
+ * memory, a restarted one cannot), phase 0 after a restart (the vote is
+ * adopted, never overwritten), the lease lost with its host lease, and the
+ * bytes read per acquire.
  */
 #include "base/compat.h"
 
@@ -60,9 +63,15 @@ static bool step_all(void *p)
 	struct ctx *c = p;
 
 	for (uint32_t i = 0; i < c->count; i++) {
+		struct delta *d = &c->h[i].d;
+
 		if (!c->h[i].up)
 			continue;
-		delta_step(&c->h[i].d);
+		delta_step(d);
+		if (d->mailbox_new && d->mailbox.mode == ONDISK_REQUEST_REPAIR) {
+			d->mailbox_new = false; /* what the daemon does with a REPAIR note */
+			resource_repair(&c->h[i].r);
+		}
 		resource_step(&c->h[i].r);
 	}
 	return c->until ? c->until(c) : false;
@@ -295,12 +304,58 @@ static void test_resource_minority_of_disks_failed(void **state)
 	teardown_ctx(&c);
 }
 
-/* A dead host's torn ballot must not wedge the resource (sanlock: -214 until re-init). */
+/* Host e's process stops: its rounds end (their writes landed or not), its memory is gone. */
+static void host_crash(struct ctx *c, uint32_t e)
+{
+	struct host *h = &c->h[e];
+
+	h->up = false;
+	for (int k = 0; k < 10000 && (h->d.round.busy || h->r.round.busy); k++) {
+		ioe_sim_clock_advance(&c->f.clock, MS);
+		ioe_poll(c->f.ioe[e], 0);
+		round_finished(&h->d.round);
+		round_finished(&h->r.round);
+	}
+	assert_false(h->d.round.busy || h->r.round.busy);
+}
+
+/* Host e starts again after host_crash(): a new boot, fresh protocol state (no memory of
+ * its ballots), joined with a new generation. */
+static void host_restart(struct ctx *c, uint32_t e, uint32_t host_id, uint8_t uuid, uint8_t boot)
+{
+	uint64_t old = c->h[e].d.generation;
+
+	resource_free(&c->h[e].r);
+	delta_free(&c->h[e].d);
+	host_init(c, e, host_id, uuid, boot);
+	assert_int_equal(delta_join(&c->h[e].d, false), 0);
+	assert_true(run_until(c, all_live, 10 * T_NS));
+	assert_true(c->h[e].d.generation > old);
+	run_until(c, never, c->f.tm.ballot_holdoff_ns);
+}
+
+/* Host q's ballot of resource 0 on disk d, as the disk holds it now. */
+static enum ondisk_state disk_ballot(struct ctx *c, uint32_t d, uint32_t q, struct ondisk_ballot *b)
+{
+	uint64_t off = layout_ballot_offset(&c->f.space[0].layout, 0, q);
+	struct ondisk_expect ex;
+
+	space_expect(&c->f.space[0], d, ONDISK_KIND_BALLOT, off, &ex);
+	return ondisk_ballot_decode(ioe_sim_disk_data(c->f.disks[d]) + off, &ex, b);
+}
+
+static uint8_t *ballot_bytes(struct ctx *c, uint32_t d, uint32_t q)
+{
+	return ioe_sim_disk_data(c->f.disks[d]) + layout_ballot_offset(&c->f.space[0].layout, 0, q);
+}
+
+/* A dead host's damaged ballot is never counted as empty (the recovery rule is gone:
+ * tests/model/README.md, 2b): the acquire stops with -EBADMSG and says who and why. */
 static void test_resource_damaged_ballot_of_dead_host(void **state)
 {
 	static struct ctx c;
-	uint64_t off;
-	uint8_t *p;
+	uint8_t before[512];
+	struct ondisk_leader ld;
 
 	(void)state;
 	memset(&c, 0, sizeof(c));
@@ -310,14 +365,195 @@ static void test_resource_damaged_ballot_of_dead_host(void **state)
 	join_all(&c);
 	assert_int_equal(resource_acquire(&c.h[0].r, false, 0), 0);
 	assert_true(run_until(&c, r0_settled, 5 * T_NS));
-	c.h[0].up = false; /* host 1 dies holding it */
-	off = layout_ballot_offset(&c.f.space[0].layout, 0, 1);
-	p = ioe_sim_disk_data(c.f.disks[0]) + off;
-	p[100] ^= 0x40; /* its ballot is corrupted on the only disk */
+	c.h[0].up = false;                   /* host 1 dies holding it */
+	ballot_bytes(&c, 0, 1)[100] ^= 0x40; /* its ballot is corrupted on the only disk */
+	memcpy(before, ballot_bytes(&c, 0, 1), sizeof(before));
 	assert_int_equal(resource_acquire(&c.h[1].r, true, 0), 0);
 	assert_true(run_until(&c, r1_settled, 30 * T_NS));
+	assert_int_equal(c.h[1].r.state, RES_FAILED);
+	assert_int_equal(c.h[1].r.error, -EBADMSG);
+	assert_string_equal(
+	        c.h[1].r.why,
+	        "ballot block of host 1 is damaged on 1 of 1 disks and host 1 is not live: the resource cannot be decided safely until host 1 rejoins and rewrites it, or an operator acts (docs/design.md §4)");
+	assert_memory_equal(before, ballot_bytes(&c, 0, 1), sizeof(before)); /* untouched */
+	disk_leader(&c, &ld);
+	assert_int_equal(ld.lver, 1); /* nothing decided */
+	assert_int_equal(ld.owner_host_id, 1);
+	teardown_ctx(&c);
+}
+
+/* The verdict itself: damaged copies are not empty, and say whether disks coming back
+ * could help. */
+static void test_resource_paxos_damaged_is_not_empty(void **state)
+{
+	enum ondisk_state st[3 * 2];
+	struct ondisk_ballot blocks[3 * 2];
+	struct paxos_view v = {
+	        .disk_count = 3, .majority = 2, .bound = 2, .state = st, .blocks = blocks};
+	struct paxos_result res;
+
+	(void)state;
+	memset(blocks, 0, sizeof(blocks));
+	for (uint32_t d = 0; d < 3; d++) {
+		v.disk_ok[d] = true;
+		st[d * 2 + 0] = ONDISK_EMPTY;
+		st[d * 2 + 1] = d == 0 ? ONDISK_EMPTY : ONDISK_BAD_CHECKSUM;
+	}
+	paxos_judge(&v, 1, 1, PAXOS_MBAL_STRIDE + 1, &res);
+	assert_int_equal(res.verdict, PAXOS_DAMAGED);
+	assert_int_equal(res.blocker, 2);
+	assert_int_equal(res.damaged_count, 2);
+	assert_true(paxos_damage_is_lasting(3, 2, 2));
+	/* one damaged copy and one disk silent: the silent disk may still answer */
+	v.disk_ok[2] = false;
+	paxos_judge(&v, 1, 1, PAXOS_MBAL_STRIDE + 1, &res);
+	assert_int_equal(res.verdict, PAXOS_DAMAGED);
+	assert_int_equal(res.damaged_count, 1);
+	assert_false(paxos_damage_is_lasting(3, 2, 1));
+	/* our own damaged copies never stop our own phase: we know what we wrote */
+	paxos_judge(&v, 1, 2, PAXOS_MBAL_STRIDE + 2, &res);
+	assert_int_equal(res.verdict, PAXOS_OK);
+}
+
+static bool r0_in_p2_read(struct ctx *c)
+{
+	return c->h[0].r.state == RES_P2_READ;
+}
+
+static bool r0_in_p1_read(struct ctx *c)
+{
+	return c->h[0].r.state == RES_P1_READ || r0_settled(c);
+}
+
+/* Phase 0 after a restart (model PHASE0 + OWNLVER): host 1 votes for itself in instance 2
+ * on every disk and crashes before its commit; a stale leader write puts lver 0 back on
+ * every disk. The restarted host, with a fresh struct resource, must target instance 2
+ * (its own block's lver, not leader + 1), carry its old vote into its phase-1 write, decide
+ * instance 2 for the old incarnation again, and hold only with token 3. */
+static void test_resource_restart_adopts_own_vote(void **state)
+{
+	static struct ctx c;
+	static uint8_t stale[3][512];
+	uint64_t off, g1, m2;
+	struct ondisk_ballot b;
+	struct ondisk_leader ld;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(simfix_init(&c.f, 3, 1, 512, 8, 4, T_MS), 0);
+	host_init(&c, 0, 1, 0xa1, 0xb1);
+	join_all(&c);
+	off = layout_leader_offset(&c.f.space[0].layout, 0);
+	for (uint32_t d = 0; d < 3; d++)
+		memcpy(stale[d], ioe_sim_disk_data(c.f.disks[d]) + off, 512);
+	g1 = c.h[0].d.generation;
+	assert_int_equal(resource_acquire(&c.h[0].r, false, 0), 0);
+	assert_true(run_until(&c, r0_settled, 5 * T_NS));
+	assert_int_equal(c.h[0].r.token, 1);
+	assert_int_equal(resource_release(&c.h[0].r), 0);
+	assert_true(run_until(&c, r0_idle, 5 * T_NS));
+	assert_int_equal(resource_acquire(&c.h[0].r, false, 0), 0);
+	assert_true(run_until(&c, r0_in_p2_read, 5 * T_NS)); /* phase 2 written: the vote */
+	host_crash(&c, 0);
+	for (uint32_t d = 0; d < 3; d++) {
+		assert_int_equal(disk_ballot(&c, d, 1, &b), ONDISK_VALID);
+		assert_int_equal(b.lver, 2);
+		assert_int_equal(b.bal, b.mbal);
+		assert_int_equal(b.inp_owner_generation, g1);
+		memcpy(ioe_sim_disk_data(c.f.disks[d]) + off, stale[d], 512); /* leader goes back */
+	}
+	m2 = b.bal;
+	host_restart(&c, 0, 1, 0xa1, 0xb2);
+	assert_int_equal(resource_acquire(&c.h[0].r, false, 0), 0);
+	assert_true(run_until(&c, r0_in_p1_read, 5 * T_NS));
+	assert_int_equal(c.h[0].r.state, RES_P1_READ);
+	assert_int_equal(c.h[0].r.leader.lver, 0); /* the stale leader was read ... */
+	assert_int_equal(c.h[0].r.target, 2);      /* ... and our block's lver won (OWNLVER) */
+	for (uint32_t d = 0; d < 3; d++) {
+		assert_int_equal(disk_ballot(&c, d, 1, &b), ONDISK_VALID);
+		assert_int_equal(b.lver, 2);
+		assert_true(b.mbal > m2);
+		assert_int_equal(b.bal, m2); /* the vote is carried, not overwritten */
+		assert_int_equal(b.inp_owner_host_id, 1);
+		assert_int_equal(b.inp_owner_generation, g1);
+	}
+	assert_true(run_until(&c, r0_settled, 10 * T_NS));
+	assert_int_equal(c.h[0].r.state, RES_HELD);
+	assert_int_equal(c.h[0].r.token, 3); /* instance 2 stays decided for the old one */
+	disk_leader(&c, &ld);
+	assert_int_equal(ld.lver, 3);
+	assert_int_equal(ld.owner_generation, c.h[0].d.generation);
+	assert_int_equal(ld.prev_owner_host_id, 1);
+	assert_int_equal(ld.prev_owner_generation, g1);
+	teardown_ctx(&c);
+}
+
+/* A restarted host whose own ballot is damaged on a majority cannot know its vote: it
+ * neither ballots nor rewrites the block (even when asked to repair it), and a contender
+ * gives up once the live host has not rewritten it within host_dead. */
+static void test_resource_restart_cannot_repair_unknown_vote(void **state)
+{
+	static struct ctx c;
+	uint8_t before[512];
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(simfix_init(&c.f, 1, 2, 512, 8, 4, T_MS), 0);
+	host_init(&c, 0, 1, 0xa1, 0xb1);
+	host_init(&c, 1, 2, 0xa2, 0xb2);
+	join_all(&c);
+	assert_int_equal(resource_acquire(&c.h[0].r, false, 0), 0);
+	assert_true(run_until(&c, r0_settled, 5 * T_NS));
+	host_crash(&c, 0);
+	ballot_bytes(&c, 0, 1)[100] ^= 0x40;
+	memcpy(before, ballot_bytes(&c, 0, 1), sizeof(before));
+	host_restart(&c, 0, 1, 0xa1, 0xb3);
+	assert_int_equal(resource_acquire(&c.h[0].r, true, 0), 0);
+	assert_true(run_until(&c, r0_settled, 5 * T_NS));
+	assert_int_equal(c.h[0].r.state, RES_FAILED);
+	assert_int_equal(c.h[0].r.error, -EBADMSG);
+	assert_non_null(strstr(c.h[0].r.why, "our ballot block (host 1) is damaged on 1 of 1"));
+	resource_repair(&c.h[0].r);
+	run_until(&c, never, 2 * T_NS);
+	assert_memory_equal(before, ballot_bytes(&c, 0, 1), sizeof(before));
+	/* host 2: host 1 rejoined (same machine), so its lease is over; but its block stops
+	 * the ballot, REPAIR notes go unanswered, and host 2 gives up */
+	assert_int_equal(resource_acquire(&c.h[1].r, true, 0), 0);
+	assert_true(run_until(&c, r1_settled, 30 * T_NS));
+	assert_int_equal(c.h[1].r.state, RES_FAILED);
+	assert_int_equal(c.h[1].r.error, -EBADMSG);
+	assert_non_null(strstr(c.h[1].r.why, "host 1, though live, has not rewritten it"));
+	assert_memory_equal(before, ballot_bytes(&c, 0, 1), sizeof(before));
+	teardown_ctx(&c);
+}
+
+/* A live host rewrites its damaged ballot from memory when asked: no operator needed. */
+static void test_resource_live_host_repairs_its_ballot(void **state)
+{
+	static struct ctx c;
+	struct ondisk_ballot b;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(simfix_init(&c.f, 3, 2, 512, 8, 4, T_MS), 0);
+	host_init(&c, 0, 1, 0xa1, 0xb1);
+	host_init(&c, 1, 2, 0xa2, 0xb2);
+	join_all(&c);
+	assert_int_equal(resource_acquire(&c.h[0].r, false, 0), 0);
+	assert_true(run_until(&c, r0_settled, 5 * T_NS));
+	assert_int_equal(resource_release(&c.h[0].r), 0);
+	assert_true(run_until(&c, r0_idle, 5 * T_NS));
+	ballot_bytes(&c, 0, 1)[100] ^= 0x40; /* damaged on 2 of 3 disks: a majority */
+	ballot_bytes(&c, 1, 1)[100] ^= 0x40;
+	assert_int_equal(resource_acquire(&c.h[1].r, true, 0), 0);
+	assert_true(run_until(&c, r1_settled, 20 * T_NS));
 	assert_int_equal(c.h[1].r.state, RES_HELD);
 	assert_int_equal(c.h[1].r.token, 2);
+	for (uint32_t d = 0; d < 3; d++) {
+		assert_int_equal(disk_ballot(&c, d, 1, &b), ONDISK_VALID);
+		assert_int_equal(b.lver, 1);
+		assert_true(b.hdr.flags & ONDISK_BALLOT_RELEASED);
+	}
 	teardown_ctx(&c);
 }
 
@@ -498,6 +734,10 @@ int main(void)
 	        cmocka_unit_test(test_resource_takeover_from_rejoined_owner),
 	        cmocka_unit_test(test_resource_minority_of_disks_failed),
 	        cmocka_unit_test(test_resource_damaged_ballot_of_dead_host),
+	        cmocka_unit_test(test_resource_paxos_damaged_is_not_empty),
+	        cmocka_unit_test(test_resource_restart_adopts_own_vote),
+	        cmocka_unit_test(test_resource_restart_cannot_repair_unknown_vote),
+	        cmocka_unit_test(test_resource_live_host_repairs_its_ballot),
 	        cmocka_unit_test(test_resource_lost_with_host_lease),
 	        cmocka_unit_test(test_resource_bytes_read_per_acquire),
 	        cmocka_unit_test(test_resource_request_and_handoff),
