@@ -115,6 +115,7 @@ struct resource {
 
 	bool held;
 	uint64_t token;           /* lver that chose us */
+	uint64_t commit_wall_ms;  /* since_wall_ms of the last leader record we wrote */
 	uint64_t held_generation; /* our generation when we won */
 
 	struct resource_stats stats;
