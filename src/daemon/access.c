@@ -3,7 +3,9 @@
  * access.c: who may do what. The peer's credentials come from SO_PEERCRED
  * (server.c); the rules from the config (a lockspace's section, else the
  * defaults at the top, else root only). The daemon's own uid is always
- * allowed. Reading is allowed to anyone who can open the socket.
+ * allowed, and admin may do everything. Creating a name by acquiring it
+ * needs the create rule (default: the acquire rule). Reading is allowed to
+ * anyone who can open the socket.
  */
 #include "base/compat.h"
 #include "daemon/daemon.h"
@@ -53,8 +55,21 @@ static const struct access_list *access_list_for(const struct dleased *dd, enum 
 	const struct config_space *s = lockspace ? config_space_find(&dd->cfg, lockspace) : NULL;
 	const struct access_list *al;
 
-	al = cls == ACCESS_ADMIN ? (s && s->admin.set ? &s->admin : &dd->cfg.admin)
-	                         : (s && s->acquire.set ? &s->acquire : &dd->cfg.acquire);
+	switch (cls) {
+	case ACCESS_ADMIN:
+		al = s && s->admin.set ? &s->admin : &dd->cfg.admin;
+		break;
+	case ACCESS_CREATE:
+		/* who may create names by acquiring them: the create rule, else the acquire rule */
+		al = s && s->create.set ? &s->create
+		                        : (dd->cfg.create.set ? &dd->cfg.create : NULL);
+		if (al)
+			break;
+		/* fall through */
+	default:
+		al = s && s->acquire.set ? &s->acquire : &dd->cfg.acquire;
+		break;
+	}
 	return al;
 }
 
@@ -69,14 +84,17 @@ bool access_allowed(const struct dleased *dd, uid_t uid, gid_t gid, enum access_
 	al = access_list_for(dd, ACCESS_ADMIN, lockspace);
 	if (access_match(al, uid, gid))
 		return true; /* admin may do everything */
-	if (cls == ACCESS_ACQUIRE) {
-		al = access_list_for(dd, ACCESS_ACQUIRE, lockspace);
+	if (cls == ACCESS_ACQUIRE || cls == ACCESS_CREATE) {
+		al = access_list_for(dd, cls, lockspace);
 		if (access_match(al, uid, gid))
 			return true;
 	}
 	pw = getpwuid(uid);
 	snprintf(why, why_size, "uid %u (user %s) may not %s in lockspace %s", (unsigned)uid,
-	         pw ? pw->pw_name : "?", cls == ACCESS_ADMIN ? "administer" : "acquire",
+	         pw ? pw->pw_name : "?",
+	         cls == ACCESS_ADMIN    ? "administer"
+	         : cls == ACCESS_CREATE ? "create resources"
+	                                : "acquire",
 	         lockspace && *lockspace ? lockspace : "(any)");
 	return false;
 }

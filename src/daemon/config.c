@@ -189,6 +189,8 @@ static int config_global(struct config *cfg, const char *key, char *v, char *why
 	}
 	if (strcmp(key, "acquire") == 0)
 		return config_access(v, &cfg->acquire, why, why_size);
+	if (strcmp(key, "create") == 0)
+		return config_access(v, &cfg->create, why, why_size);
 	if (strcmp(key, "admin") == 0)
 		return config_access(v, &cfg->admin, why, why_size);
 	snprintf(why, why_size, "unknown key \"%s\"", key);
@@ -218,6 +220,8 @@ static int config_section(struct config_space *s, const char *key, char *v, char
 	}
 	if (strcmp(key, "acquire") == 0)
 		return config_access(v, &s->acquire, why, why_size);
+	if (strcmp(key, "create") == 0)
+		return config_access(v, &s->create, why, why_size);
 	if (strcmp(key, "admin") == 0)
 		return config_access(v, &s->admin, why, why_size);
 	snprintf(why, why_size, "unknown key \"%s\" in a lockspace section", key);

@@ -67,6 +67,7 @@ struct config_space {
 	uint32_t disk_count;
 	char *disks[IOE_DISKS_MAX];
 	struct access_list acquire;
+	struct access_list create;
 	struct access_list admin;
 };
 struct config {
@@ -80,6 +81,7 @@ struct config {
 	char *metrics_file;
 	int log_level; /* enum dl_log_level */
 	struct access_list acquire;
+	struct access_list create;
 	struct access_list admin;
 	uint32_t space_count;
 	struct config_space spaces[DLEASED_LOCKSPACES_MAX];
@@ -92,7 +94,7 @@ void config_free(struct config *cfg);
 const struct config_space *config_space_find(const struct config *cfg, const char *name);
 
 /* --- access.c --- */
-enum access_class { ACCESS_READ, ACCESS_ACQUIRE, ACCESS_ADMIN };
+enum access_class { ACCESS_READ, ACCESS_ACQUIRE, ACCESS_CREATE, ACCESS_ADMIN };
 /* May the peer (uid, gid, supplementary groups of uid) do class in lockspace (NULL: any)?
  * On refusal, why says who and what. */
 bool access_allowed(const struct dleased *dd, uid_t uid, gid_t gid, enum access_class cls,

@@ -83,6 +83,19 @@ static void identity(struct dleased *dd)
 	}
 }
 
+/* "<hostname>-<8 hex digits of the machine id>": stable across restarts, and two machines
+ * cloned with the same host name still differ unless their machine ids do not. */
+static void default_host_name(struct dleased *dd)
+{
+	char host[65] = "", machine[128] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	if (read_text("/etc/machine-id", machine, sizeof(machine)) < 0 || strlen(machine) < 8)
+		snprintf(machine, sizeof(machine), "00000000");
+	snprintf(dd->cfg.host_name, sizeof(dd->cfg.host_name), "%.55s-%.8s",
+	         host[0] ? host : "host", machine);
+}
+
 static int mkdir_p(const char *path)
 {
 	char tmp[4096];
@@ -318,7 +331,7 @@ int main(int argc, char **argv)
 		snprintf(dd.cfg.host_name, sizeof(dd.cfg.host_name), "%s", host_name);
 	}
 	if (!dd.cfg.host_name[0])
-		gethostname(dd.cfg.host_name, sizeof(dd.cfg.host_name) - 1);
+		default_host_name(&dd);
 	if (!getenv("DLEASE_LOG"))
 		dl_log_set_level((enum dl_log_level)dd.cfg.log_level);
 	dd.listen_fd = dd.signal_fd = dd.validity_fd = dd.watchdog_fd = dd.audit_fd = -1;

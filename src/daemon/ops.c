@@ -749,6 +749,10 @@ static bool ops_step_dir(struct dleased *dd, struct wait *w)
 		return false;
 	}
 	if (d->state == DIR_FAILED && d->error == -ENOENT && w->then_acquire && w->create &&
+	    d->op == DIR_OP_LOOKUP && w->c &&
+	    !ops_allowed(dd, w->c, ACCESS_CREATE, w->ls->name, "create (by acquiring a new name)"))
+		return true;
+	if (d->state == DIR_FAILED && d->error == -ENOENT && w->then_acquire && w->create &&
 	    d->op == DIR_OP_LOOKUP) {
 		rc = directory_create(d, w->name); /* acquiring a new name creates it */
 		if (rc == 0)
