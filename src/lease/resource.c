@@ -365,6 +365,7 @@ static void res_submit_leader(struct resource *r, uint64_t lver, const struct pa
 	uint64_t offset = layout_leader_offset(&r->space->layout, r->index);
 	uint32_t ss = res_ss(r);
 
+	r->commit_wall_ms = clock_wall_ms(); /* one time for every copy */
 	round_reset(&r->round);
 	for (uint32_t i = 0; i < r->space->path_count; i++) {
 		struct ondisk_expect ex;
@@ -383,8 +384,7 @@ static void res_submit_leader(struct resource *r, uint64_t lver, const struct pa
 		ld.reason = reason;
 		ld.prev_owner_host_id = r->leader.owner_host_id;
 		ld.prev_owner_generation = r->leader.owner_generation;
-		ld.since_wall_ms = clock_wall_ms();
-		r->commit_wall_ms = ld.since_wall_ms;
+		ld.since_wall_ms = r->commit_wall_ms;
 		memcpy(ld.name, r->leader.name, sizeof(ld.name));
 		if (owner->owner_host_id == r->self->host_id &&
 		    owner->owner_generation == r->self->generation)
