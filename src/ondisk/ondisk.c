@@ -266,6 +266,7 @@ const char *ondisk_reason_name(enum ondisk_reason reason)
 	        [ONDISK_REASON_RELEASE] = "release",
 	        [ONDISK_REASON_HANDOFF] = "handoff",
 	        [ONDISK_REASON_FORMAT] = "format",
+	        [ONDISK_REASON_OPERATOR] = "operator_repair",
 	};
 
 	if ((unsigned)reason >= ONDISK_REASON_COUNT)

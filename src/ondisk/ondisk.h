@@ -137,7 +137,8 @@ enum ondisk_reason {
 	ONDISK_REASON_RELEASE = 4,         /* owner released */
 	ONDISK_REASON_HANDOFF = 5,         /* owner released after a request */
 	ONDISK_REASON_FORMAT = 6,          /* written by format */
-	ONDISK_REASON_COUNT = 7,
+	ONDISK_REASON_OPERATOR = 7, /* written by dlctl repair: moved past a damaged ballot */
+	ONDISK_REASON_COUNT = 8,
 };
 
 /* Leader record: the decided owner of a lease area. hdr.seq = lver (fencing token). */

@@ -392,6 +392,29 @@ static void test_ondisk_rejects_bad_version_padding_and_names(void **state)
 	assert_int_equal(ondisk_leader_decode(sector, &ex, &out), ONDISK_BAD_MAGIC);
 }
 
+/* Every reason up to operator_repair decodes as valid; the first value past it does not. */
+static void test_ondisk_leader_reason_range(void **state)
+{
+	struct ondisk_expect ex;
+	struct ondisk_leader l, out;
+
+	(void)state;
+	make_leader(&l, 300);
+	expect_for(&ex, 512, ONDISK_KIND_LEADER, 2, 300);
+	for (uint32_t reason = 0; reason < ONDISK_REASON_COUNT; reason++) {
+		l.reason = reason;
+		ondisk_leader_encode(&l, 512, sector);
+		assert_int_equal(ondisk_leader_decode(sector, &ex, &out), ONDISK_VALID);
+		assert_int_equal(out.reason, reason);
+		assert_string_not_equal(ondisk_reason_name(reason), "unknown");
+	}
+	assert_string_equal(ondisk_reason_name(ONDISK_REASON_OPERATOR), "operator_repair");
+	sector[92] = ONDISK_REASON_COUNT; /* reason, little-endian u32 at offset 92 */
+	reseal(512);
+	assert_int_equal(ondisk_leader_decode(sector, &ex, &out), ONDISK_BAD_MAGIC);
+	assert_string_equal(ondisk_reason_name(ONDISK_REASON_COUNT), "unknown");
+}
+
 /* Golden sector: the exact bytes of a known ballot. A change here is a format change:
  * bump ONDISK_VERSION and update docs/format.md. */
 static void test_ondisk_golden_ballot_sector(void **state)
@@ -425,6 +448,7 @@ int main(void)
 	        cmocka_unit_test(test_ondisk_classifies_empty_short_and_garbage),
 	        cmocka_unit_test(test_ondisk_classifies_identity),
 	        cmocka_unit_test(test_ondisk_rejects_bad_version_padding_and_names),
+	        cmocka_unit_test(test_ondisk_leader_reason_range),
 	        cmocka_unit_test(test_ondisk_golden_ballot_sector),
 	};
 

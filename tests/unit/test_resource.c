@@ -382,6 +382,49 @@ static void test_resource_damaged_ballot_of_dead_host(void **state)
 	teardown_ctx(&c);
 }
 
+/* What `dlctl repair` writes (tools/dlctl/repair.c): a free leader past every lver seen, reason
+ * operator_repair, then the blocker's ballot as an empty sector. The stuck resource becomes
+ * acquirable, with a token above the repair's lver (docs/design.md §4, "What an operator does"). */
+static void test_resource_operator_repair_frees_stuck_resource(void **state)
+{
+	static struct ctx c;
+	uint64_t off;
+	struct ondisk_leader ld;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(simfix_init(&c.f, 1, 2, 512, 8, 4, T_MS), 0);
+	host_init(&c, 0, 1, 0xa1, 0xb1);
+	host_init(&c, 1, 2, 0xa2, 0xb2);
+	join_all(&c);
+	assert_int_equal(resource_acquire(&c.h[0].r, false, 0), 0);
+	assert_true(run_until(&c, r0_settled, 5 * T_NS));
+	c.h[0].up = false;
+	ballot_bytes(&c, 0, 1)[100] ^= 0x40;
+	assert_int_equal(resource_acquire(&c.h[1].r, true, 0), 0);
+	assert_true(run_until(&c, r1_settled, 30 * T_NS));
+	assert_int_equal(c.h[1].r.error, -EBADMSG);
+	disk_leader(&c, &ld); /* lver 1 is the highest lver seen: the repair writes 2 */
+	ld.hdr.writer_host_id = ld.hdr.writer_generation = 0;
+	ld.prev_owner_host_id = ld.owner_host_id;
+	ld.prev_owner_generation = ld.owner_generation;
+	ld.owner_host_id = ld.owner_generation = 0;
+	memset(ld.owner_uuid, 0, sizeof(ld.owner_uuid));
+	ld.lver = ld.hdr.seq = 2;
+	ld.reason = ONDISK_REASON_OPERATOR;
+	off = layout_leader_offset(&c.f.space[0].layout, 0);
+	ondisk_leader_encode(&ld, 512, ioe_sim_disk_data(c.f.disks[0]) + off);
+	memset(ballot_bytes(&c, 0, 1), 0, 512);
+	assert_int_equal(resource_acquire(&c.h[1].r, true, 0), 0);
+	assert_true(run_until(&c, r1_settled, 30 * T_NS));
+	assert_int_equal(c.h[1].r.state, RES_HELD);
+	assert_int_equal(c.h[1].r.token, 3); /* above the repair's lver */
+	disk_leader(&c, &ld);
+	assert_int_equal(ld.owner_host_id, 2);
+	assert_int_equal(ld.lver, 3);
+	teardown_ctx(&c);
+}
+
 /* The verdict itself: damaged copies are not empty, and say whether disks coming back
  * could help. */
 static void test_resource_paxos_damaged_is_not_empty(void **state)
@@ -734,6 +777,7 @@ int main(void)
 	        cmocka_unit_test(test_resource_takeover_from_rejoined_owner),
 	        cmocka_unit_test(test_resource_minority_of_disks_failed),
 	        cmocka_unit_test(test_resource_damaged_ballot_of_dead_host),
+	        cmocka_unit_test(test_resource_operator_repair_frees_stuck_resource),
 	        cmocka_unit_test(test_resource_paxos_damaged_is_not_empty),
 	        cmocka_unit_test(test_resource_restart_adopts_own_vote),
 	        cmocka_unit_test(test_resource_restart_cannot_repair_unknown_vote),

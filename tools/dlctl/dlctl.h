@@ -31,6 +31,8 @@ int dlctl_format(int argc, char **argv);
 int dlctl_dump(int argc, char **argv);
 int dlctl_verify(int argc, char **argv);
 int dlctl_version(int argc, char **argv);
+/* repair: move a resource stuck on a damaged ballot block past it (repair.c). */
+int dlctl_repair(int argc, char **argv);
 /* Commands that talk to dleased (daemon.c has their shared pieces). */
 int dlctl_join(int argc, char **argv);
 int dlctl_leave(int argc, char **argv);
