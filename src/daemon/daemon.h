@@ -222,10 +222,11 @@ struct lspace {
 	uint64_t lost_at_ns;
 	uint32_t last_renewals;
 	uint64_t last_renew_submit_ns;
-	/* host scan: the host slots 1..scan_count read every 2T */
+	/* host scan: the host slots 1..scan_read read every T */
 	struct round scan_round;
 	uint8_t *scan_buf;
-	uint32_t scan_count;
+	uint32_t scan_count; /* slots the buffers hold */
+	uint32_t scan_read;  /* slots the last scan read: up to the highest id seen + 64 */
 	uint64_t scan_next_ns;
 	bool scan_pending;
 	struct hostwatch *scan_watch;   /* scan_count */

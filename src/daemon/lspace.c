@@ -3,7 +3,7 @@
  * lspace.c: one joined lockspace inside the daemon: the disks (space), this
  * host's delta lease (delta.c), the resource leases it uses (resource.c,
  * one struct per lease area, made on first use), the directory of names
- * (directory.c) and a scan of the other hosts' slots every 2T for `hosts`,
+ * (directory.c) and a scan of the other hosts' slots every T for `hosts`,
  * metrics and host events. lspace_step() advances all of them and turns
  * their state changes into the daemon's: leases held or lost, validity
  * deadlines, holders stopped, events.
@@ -338,11 +338,19 @@ static void lspace_scan_submit(struct lspace *ls)
 	const struct layout *l = &ls->space.layout;
 	size_t ss = ls->space.header.sector_size;
 
+	uint32_t top = ls->host_id, n;
+
+	/* host ids are dense: read up to the highest id seen plus the join gap */
+	for (uint32_t h = 0; h < ls->scan_count; h++) {
+		if (ls->scan_valid[h])
+			top = DL_MAX(top, h + 1);
+	}
+	n = DL_MIN(ls->scan_count, top + DELTA_DENSE_GAP);
+	ls->scan_read = n;
 	round_reset(&ls->scan_round);
 	for (uint32_t i = 0; i < ls->space.path_count; i++)
 		round_add(&ls->scan_round, i, IOE_READ, layout_host_offset(l, 1),
-		          ls->scan_buf + (size_t)i * ls->scan_count * ss,
-		          (uint32_t)(ls->scan_count * ss));
+		          ls->scan_buf + (size_t)i * ls->scan_count * ss, (uint32_t)(n * ss));
 	if (round_submit(&ls->scan_round, lspace_now(ls), ls->tm.io_timeout_ns) == 0)
 		ls->scan_pending = true;
 }
@@ -357,7 +365,7 @@ static void lspace_scan_done(struct lspace *ls)
 	ls->scan_pending = false;
 	if (ok < ls->space.path_count)
 		ls->dd->metrics.io_timeouts++;
-	for (uint32_t h = 0; h < ls->scan_count; h++) {
+	for (uint32_t h = 0; h < ls->scan_read; h++) {
 		struct ondisk_host best, rec;
 		bool have = false;
 		uint64_t damage = 0;
@@ -483,7 +491,7 @@ static void lspace_leader_seen(struct lspace *ls, struct lres *lr)
 	lr->seen_owner = ld->owner_host_id;
 }
 
-/* Every 2T: read the leader of each lease this host has used but does not hold. */
+/* Every T: read the leader of each lease this host has used but does not hold. */
 static void lspace_poll_leaders(struct lspace *ls)
 {
 	for (uint32_t k = 0; k < ls->res_count; k++) {
@@ -724,7 +732,7 @@ uint64_t lspace_step(struct lspace *ls)
 	if (ls->scan_pending && round_finished(&ls->scan_round))
 		lspace_scan_done(ls);
 	if (ls->state == LS_LIVE && !ls->scan_pending && now >= ls->scan_next_ns) {
-		ls->scan_next_ns = now + 2 * ls->tm.io_timeout_ns;
+		ls->scan_next_ns = now + ls->tm.io_timeout_ns;
 		lspace_scan_submit(ls);
 		lspace_poll_leaders(ls);
 	}

@@ -668,7 +668,7 @@ static void ops_put_leader(struct dleased *dd, struct proto_buf *b, struct lspac
 		ld = &mine;
 	}
 	owner = ld->owner_host_id;
-	const char *state = "free", *name = "";
+	const char *state = "unknown", *name = "";
 
 	(void)dd;
 	if (owner && owner <= ls->scan_count) {

@@ -292,6 +292,23 @@ int space_load(struct space *s)
 			return -ESTALE;
 		}
 	}
+	for (uint32_t i = 0; i < s->path_count; i++) {
+		struct space_disk *d = &s->disks[i];
+
+		/* a disk shrunk after format (a truncated file, a smaller LUN) would fail writes
+		 * past its end: never use it */
+		if (d->agrees && d->dev.size_bytes && d->dev.size_bytes < s->header.disk_size_min) {
+			space_why(s,
+			          "%s: %llu bytes, smaller than the %llu bytes lockspace %s was "
+			          "formatted for (truncated or replaced?)",
+			          d->path, (unsigned long long)d->dev.size_bytes,
+			          (unsigned long long)s->header.disk_size_min, s->header.name);
+			d->agrees = false;
+			s->agree_count--;
+			if (s->agree_count < space_majority(s))
+				return -ENOSPC;
+		}
+	}
 	return 0;
 }
 
