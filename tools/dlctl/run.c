@@ -227,6 +227,14 @@ static int run_finish(struct run *r)
 {
 	int st = r->child_status, rc;
 
+	/* COMMAND may have died of a signal the daemon sent us (it stops holders at shutdown,
+	 * leave --force or a force request, and we forward): if the lease ended meanwhile,
+	 * that is a loss, not COMMAND's own exit */
+	if (!r->stopping && !dlease_valid(r->h, &r->lease, NULL)) {
+		r->stopping = true;
+		snprintf(r->why, sizeof(r->why), "lease %s/%s ended while %s ran",
+		         r->lease.lockspace, r->lease.resource, r->cmd[0]);
+	}
 	if (!r->stopping || r->requested) {
 		rc = dlease_release(r->h, r->lease.lockspace, r->lease.resource);
 		if (rc < 0)
