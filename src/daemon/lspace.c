@@ -290,6 +290,21 @@ static bool lres_quiet(const struct lres *lr)
 	return !lr->r.pending && !lr->r.round.busy && !lr->r.checking;
 }
 
+/* Stop an acquire in progress, saying why (the waiting client gets this text). */
+static void lspace_cancel(struct lres *lr, const char *fmt, ...) DL_PRINTF(2, 3);
+
+static void lspace_cancel(struct lres *lr, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (resource_cancel(&lr->r) < 0)
+		return;
+	lr->r.error = -ECANCELED;
+	va_start(ap, fmt);
+	vsnprintf(lr->r.why, sizeof(lr->r.why), fmt, ap);
+	va_end(ap);
+}
+
 /* SIGTERM to SIGKILL for holders stopped on purpose (leave, shutdown, force request). */
 static uint64_t lspace_grace_ns(const struct lspace *ls)
 {
@@ -326,7 +341,7 @@ void lspace_release_all(struct lspace *ls)
 				holders_detach(ls->dd, lr);
 			}
 		} else if (lr->state == LRES_ACQUIRING) {
-			resource_cancel(&lr->r);
+			lspace_cancel(lr, "this host is leaving lockspace %s", ls->name);
 		}
 	}
 }
@@ -675,7 +690,8 @@ uint64_t lspace_step(struct lspace *ls)
 					lspace_lease_lost(ls, lr,
 					                  "renewals of the lockspace failed");
 				else if (lr->inited && lr->state == LRES_ACQUIRING)
-					resource_cancel(&lr->r);
+					lspace_cancel(lr, "lockspace %s was lost (renewals failed)",
+					              ls->name);
 			}
 		}
 		break;
