@@ -35,7 +35,18 @@ daemon_cleanup() {
 	for n in "${!DPID[@]}"; do pids+=("${DPID[$n]}"); done
 	stop_pids "${BGPIDS[@]}" "${pids[@]}"
 	if [ "${KEEP_LOGS:-}" ]; then for f in "$TMP"/h*.log; do [ -f "$f" ] && cp "$f" "/tmp/$(basename "$TMP")-$(basename "$f")"; done; fi
+	# a sanitizer build's daemons report memory errors and leaks in their logs
+	local bad=0 f
+	for f in "$TMP"/h*.log; do
+		[ -f "$f" ] || continue
+		if grep -Eq "ERROR: (Address|Leak)Sanitizer|runtime error:" "$f"; then
+			echo "FAIL - sanitizer report in $(basename "$f"):"
+			grep -E -A20 "ERROR: (Address|Leak)Sanitizer|runtime error:" "$f" | head -60 | sed 's/^/    | /'
+			bad=1
+		fi
+	done
 	cleanup
+	[ "$bad" = 0 ] || exit 1
 }
 trap daemon_cleanup EXIT
 
