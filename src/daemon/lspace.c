@@ -370,6 +370,25 @@ static void lspace_scan_submit(struct lspace *ls)
 		ls->scan_pending = true;
 }
 
+/* host_dead / host_live for slot h, from the freshest record the scan saw. */
+static void lspace_host_event(struct lspace *ls, uint32_t h, enum event_kind kind, const char *what)
+{
+	struct event ev = {.kind = kind};
+	uint64_t gen = ls->scan_hosts[h].hdr.writer_generation;
+
+	snprintf(ev.lockspace, sizeof(ev.lockspace), "%s", ls->name);
+	if (kind == EV_HOST_DEAD) {
+		ev.old_host_id = h + 1;
+		ev.old_generation = gen;
+	} else {
+		ev.new_host_id = h + 1;
+		ev.new_generation = gen;
+	}
+	snprintf(ev.reason, sizeof(ev.reason), "host %u (%s) generation %" PRIu64 " %s", h + 1,
+	         ls->scan_hosts[h].host_name, gen, what);
+	events_emit(ls->dd, &ev);
+}
+
 static void lspace_scan_done(struct lspace *ls)
 {
 	const struct layout *l = &ls->space.layout;
@@ -421,27 +440,10 @@ static void lspace_scan_done(struct lspace *ls)
 		                         now);
 		if (h + 1 == ls->host_id || before == after || before == HOSTWATCH_UNKNOWN)
 			continue;
-		if (after == HOSTWATCH_DEAD) {
-			struct event ev = {.kind = EV_HOST_DEAD};
-
-			snprintf(ev.lockspace, sizeof(ev.lockspace), "%s", ls->name);
-			ev.old_host_id = h + 1;
-			ev.old_generation = ls->scan_hosts[h].hdr.writer_generation;
-			snprintf(ev.reason, sizeof(ev.reason),
-			         "host %u (%s) generation %" PRIu64 " stopped renewing", h + 1,
-			         ls->scan_hosts[h].host_name, ev.old_generation);
-			events_emit(ls->dd, &ev);
-		} else if (after == HOSTWATCH_LIVE && ls->scan_watch[h].changes > 0) {
-			struct event ev = {.kind = EV_HOST_LIVE};
-
-			snprintf(ev.lockspace, sizeof(ev.lockspace), "%s", ls->name);
-			ev.new_host_id = h + 1;
-			ev.new_generation = ls->scan_hosts[h].hdr.writer_generation;
-			snprintf(ev.reason, sizeof(ev.reason),
-			         "host %u (%s) generation %" PRIu64 " is live", h + 1,
-			         ls->scan_hosts[h].host_name, ev.new_generation);
-			events_emit(ls->dd, &ev);
-		}
+		if (after == HOSTWATCH_DEAD)
+			lspace_host_event(ls, h, EV_HOST_DEAD, "stopped renewing");
+		else if (after == HOSTWATCH_LIVE && ls->scan_watch[h].changes > 0)
+			lspace_host_event(ls, h, EV_HOST_LIVE, "is live");
 	}
 }
 

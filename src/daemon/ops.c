@@ -804,19 +804,26 @@ static bool ops_step_dir(struct dleased *dd, struct wait *w)
 	return false;
 }
 
+/* The lease a parked request is about; NULL (and the client told) when out of memory. */
+static struct lres *ops_lres(struct wait *w)
+{
+	struct lres *lr = lspace_res(w->ls, w->index);
+
+	if (!lr && w->c)
+		server_reply_error(w->c, -ENOMEM, "out of memory");
+	return lr;
+}
+
 static bool ops_step_acquire(struct dleased *dd, struct wait *w, uint64_t now)
 {
 	struct lspace *ls = w->ls;
-	struct lres *lr = lspace_res(ls, w->index);
+	struct lres *lr = ops_lres(w);
 	struct proto_buf b;
 	int rc;
 
 	(void)dd;
-	if (!lr) {
-		if (w->c)
-			server_reply_error(w->c, -ENOMEM, "out of memory");
+	if (!lr)
 		return true;
-	}
 	if (!w->started) {
 		if (!w->c)
 			return true;
@@ -932,16 +939,13 @@ static bool ops_step_release(struct dleased *dd, struct wait *w)
 
 static bool ops_step_inquire(struct dleased *dd, struct wait *w)
 {
-	struct lres *lr = lspace_res(w->ls, w->index);
+	struct lres *lr = ops_lres(w);
 	struct resource *r = lr ? &lr->r : NULL;
 	struct proto_buf b;
 	int rc;
 
-	if (!lr) {
-		if (w->c)
-			server_reply_error(w->c, -ENOMEM, "out of memory");
+	if (!lr)
 		return true;
-	}
 	if (!w->started && lr->state == LRES_NONE) {
 		if (!lres_idle(lr))
 			return false;
@@ -973,16 +977,13 @@ static bool ops_step_inquire(struct dleased *dd, struct wait *w)
 
 static bool ops_step_request(struct dleased *dd, struct wait *w)
 {
-	struct lres *lr = lspace_res(w->ls, w->index);
+	struct lres *lr = ops_lres(w);
 	struct proto_buf b;
 	int rc;
 
 	(void)dd;
-	if (!lr) {
-		if (w->c)
-			server_reply_error(w->c, -ENOMEM, "out of memory");
+	if (!lr)
 		return true;
-	}
 	if (!w->started) {
 		if (lr->state == LRES_HELD) {
 			if (w->c)
