@@ -4,7 +4,9 @@
  * between its files. One thread, one event loop (loop.c): disk I/O through
  * the engine (io_uring or libaio), the control socket, pidfds, a signalfd and
  * timers all wake the same ppoll; every state machine of src/lease is then
- * stepped. No file here blocks except joining (space_load) and the watchdog.
+ * stepped. One engine serves every lockspace and submits lazily: the rounds
+ * of one pass go to the kernel in one io_uring_enter (ioe_flush before the
+ * ppoll). No file here blocks except joining (space_load) and the watchdog.
  *
  *   main.c      arguments, run directory (lock, pid file), start and stop
  *   config.c    the configuration file (docs/daemon.md)

@@ -129,13 +129,8 @@ int lspace_open(struct dleased *dd, const char *const *disks, uint32_t disk_coun
 	if (!ls)
 		return -ENOMEM;
 	ls->dd = dd;
-	/* an engine per lockspace: its disk table holds this lockspace's disks only */
-	rc = ioe_create(&(struct ioe_config){.kind = dd->cfg.engine}, &ls->ioe);
-	if (rc < 0) {
-		snprintf(why, why_size, "no I/O engine: %s", strerror(-rc));
-		free(ls);
-		return rc;
-	}
+	/* the daemon's one engine: every lockspace's rounds go out together at each flush */
+	ls->ioe = dd->ioe;
 	rc = space_open(&ls->space, ls->ioe, disks, disk_count, true);
 	if (rc == 0)
 		rc = space_load(&ls->space);
@@ -243,9 +238,7 @@ void lspace_destroy(struct lspace *ls)
 		directory_free(&ls->dir);
 	if (ls->delta.clk)
 		delta_free(&ls->delta);
-	if (ls->ioe)
-		ioe_destroy(ls->ioe); /* every buffer back from the kernel before the fds close */
-	space_close(&ls->space);
+	space_close(&ls->space); /* its disks leave the engine's table, then their fds close */
 	for (uint32_t i = 0; i < ls->disk_count; i++)
 		free(ls->disks[i]);
 	free(ls->res);
@@ -658,8 +651,11 @@ static void lspace_renewed(struct lspace *ls)
 uint64_t lspace_step(struct lspace *ls)
 {
 	uint64_t now, wake, t;
+	bool was_pending = ls->delta.pending, renewal_started;
 
 	wake = delta_step(&ls->delta);
+	renewal_started = !was_pending && ls->delta.pending && ls->delta.state == DELTA_LIVE &&
+	                  !ls->delta.renew_writing;
 	now = lspace_now(ls);
 	lspace_renewed(ls);
 	if (ls->delta.mailbox_new)
@@ -749,13 +745,17 @@ uint64_t lspace_step(struct lspace *ls)
 	}
 	if (ls->scan_pending && round_finished(&ls->scan_round))
 		lspace_scan_done(ls);
-	if (ls->state == LS_LIVE && !ls->scan_pending && now >= ls->scan_next_ns) {
-		ls->scan_next_ns = now + ls->tm.io_timeout_ns;
+	/* the scan rides with a renewal read (same submission), or goes alone T/2 late */
+	if (ls->state == LS_LIVE && !ls->scan_pending && now >= ls->scan_next_ns &&
+	    (renewal_started || now >= ls->scan_next_ns + ls->tm.io_timeout_ns / 2)) {
+		ls->scan_next_ns = now + ls->tm.io_timeout_ns - ls->tm.io_timeout_ns / 4;
 		lspace_scan_submit(ls);
 		lspace_poll_leaders(ls);
 	}
-	if (ls->state == LS_LIVE)
-		wake = wake ? DL_MIN(wake, ls->scan_next_ns) : ls->scan_next_ns;
+	if (ls->state == LS_LIVE) {
+		t = ls->scan_next_ns + ls->tm.io_timeout_ns / 2;
+		wake = wake ? DL_MIN(wake, t) : t;
+	}
 	if (lspace_has_leases(ls))
 		wake = wake ? DL_MIN(wake, ls->delta.act_until_ns) : ls->delta.act_until_ns;
 	return wake;

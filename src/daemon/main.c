@@ -222,7 +222,8 @@ static int start(struct dleased *dd)
 	char why[300];
 	int rc;
 
-	rc = ioe_create(&(struct ioe_config){.kind = dd->cfg.engine}, &dd->ioe);
+	rc = ioe_create(&(struct ioe_config){.kind = dd->cfg.engine, .defer_submit = true},
+	                &dd->ioe);
 	if (rc < 0) {
 		dl_err("no I/O engine can run here: %s", strerror(-rc));
 		return rc;

@@ -395,8 +395,8 @@ static void op_join(struct dleased *dd, struct client *c, const struct proto_msg
 		rc = space_load(&probe);
 	snprintf(why, sizeof(why), "%s",
 	         rc < 0 ? (probe.why[0] ? probe.why : strerror(-rc)) : probe.header.name);
-	ioe_destroy(probe_ioe);
 	space_close(&probe);
+	ioe_destroy(probe_ioe);
 	if (rc < 0) {
 		server_reply_error(c, rc, "%s", why);
 		return;

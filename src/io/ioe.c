@@ -170,6 +170,18 @@ bool ioe_write_pending(struct ioe *e, uint32_t disk_index, uint64_t offset, uint
 	return e->ops->write_pending ? e->ops->write_pending(e, disk_index, offset, len) : false;
 }
 
+void ioe_disk_remove(struct ioe *e, uint32_t disk_index)
+{
+	if (e->ops->disk_remove)
+		e->ops->disk_remove(e, disk_index);
+}
+
+void ioe_flush(struct ioe *e)
+{
+	if (e->ops->flush)
+		e->ops->flush(e);
+}
+
 int ioe_event_fd(struct ioe *e)
 {
 	return e->ops->event_fd(e);

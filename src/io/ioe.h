@@ -31,8 +31,9 @@
 #include "base/compat.h"
 #include "base/clock.h"
 
-#define IOE_DISKS_MAX      5
-#define IOE_QDEPTH_DEFAULT 4096u
+#define IOE_DISKS_MAX        5  /* disks of one lockspace */
+#define IOE_ENGINE_DISKS_MAX 64 /* disks one engine holds at once (several lockspaces) */
+#define IOE_QDEPTH_DEFAULT   4096u
 
 enum ioe_kind {
 	IOE_AUTO = 0,
@@ -74,6 +75,9 @@ struct ioe_config {
 	enum ioe_kind kind;
 	uint32_t queue_depth;    /* in-flight requests max (0: IOE_QDEPTH_DEFAULT) */
 	const struct clock *clk; /* NULL: clock_real() */
+	/* uring: ioe_submit() only queues; ioe_flush() or ioe_poll() sends everything queued in
+	 * one io_uring_enter, so the rounds of several lockspaces go out as one batch */
+	bool defer_submit;
 };
 
 struct ioe;
@@ -81,6 +85,8 @@ struct ioe;
 struct ioe_ops {
 	const char *name;
 	int (*disk_add)(struct ioe *e, int fd, uint32_t sector_size);
+	void (*disk_remove)(struct ioe *e, uint32_t disk_index); /* NULL: not supported */
+	void (*flush)(struct ioe *e);                            /* NULL: nothing deferred */
 	int (*submit)(struct ioe *e, struct ioe_batch *batch);
 	int (*poll)(struct ioe *e, uint64_t wait_until_ns);
 	int (*event_fd)(struct ioe *e);
@@ -108,6 +114,12 @@ int ioe_kind_parse(const char *s, enum ioe_kind *out);
 
 /* Register an open fd; returns its disk index (>= 0) or -errno (-ENOSPC table full). */
 int ioe_disk_add(struct ioe *e, int fd, uint32_t sector_size);
+
+/* Forget a disk (no batch of it may be in flight; its fd is closed by the caller after).
+ * Its index is reused only once no request the kernel still holds refers to it. */
+void ioe_disk_remove(struct ioe *e, uint32_t disk_index);
+/* Send what defer_submit queued (no-op otherwise). */
+void ioe_flush(struct ioe *e);
 
 /* Queue a batch. Returns 0 (every request will get a result) or -errno (nothing queued). */
 int ioe_submit(struct ioe *e, struct ioe_batch *batch);

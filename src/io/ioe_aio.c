@@ -82,7 +82,7 @@ struct aio_engine {
 	struct ioe base; /* first: struct ioe * converts to struct aio_engine * */
 	io_context_t ctx;
 	uint32_t queue_depth;
-	struct aio_disk disks[IOE_DISKS_MAX];
+	struct aio_disk disks[IOE_ENGINE_DISKS_MAX]; /* fd -1: removed */
 	uint32_t disk_count;
 	struct aio_slot *slots;
 	struct iocb **iocbs;     /* queue_depth: the batch being submitted */
@@ -291,6 +291,18 @@ static int aio_fd_check(int fd)
 	return 0;
 }
 
+/* A request the kernel may still hold (busy, or timed out and orphaned) names the disk. */
+static bool aio_disk_referenced(const struct aio_engine *a, uint32_t disk_index)
+{
+	for (uint32_t i = 0; i < a->queue_depth; i++) {
+		const struct aio_slot *s = &a->slots[i];
+
+		if (s->state != AIO_SLOT_FREE && s->w_disk == disk_index)
+			return true;
+	}
+	return false;
+}
+
 static int aio_disk_add(struct ioe *e, int fd, uint32_t sector_size)
 {
 	struct aio_engine *a = aio_of(e);
@@ -300,10 +312,26 @@ static int aio_disk_add(struct ioe *e, int fd, uint32_t sector_size)
 	rc = aio_fd_check(fd);
 	if (rc < 0)
 		return rc;
-	if (a->disk_count == IOE_DISKS_MAX)
+	for (uint32_t i = 0; i < a->disk_count; i++) {
+		if (a->disks[i].fd < 0 && !aio_disk_referenced(a, i)) {
+			a->disks[i] = (struct aio_disk){.fd = fd, .sector_size = sector_size};
+			return (int)i;
+		}
+	}
+	if (a->disk_count == IOE_ENGINE_DISKS_MAX)
 		return -ENOSPC;
 	a->disks[a->disk_count] = (struct aio_disk){.fd = fd, .sector_size = sector_size};
 	return (int)a->disk_count++;
+}
+
+static void aio_disk_remove(struct ioe *e, uint32_t disk_index)
+{
+	struct aio_engine *a = aio_of(e);
+
+	DL_ASSERT(disk_index < a->disk_count && a->disks[disk_index].fd >= 0);
+	for (uint32_t i = 0; i < a->queue_depth; i++)
+		DL_ASSERT(a->slots[i].state != AIO_SLOT_BUSY || a->slots[i].w_disk != disk_index);
+	a->disks[disk_index].fd = -1;
 }
 
 static void aio_check_req(const struct aio_engine *a, const struct ioe_req *req)
@@ -312,6 +340,7 @@ static void aio_check_req(const struct aio_engine *a, const struct ioe_req *req)
 
 	DL_ASSERT(req->disk_index < a->disk_count);
 	disk = &a->disks[req->disk_index];
+	DL_ASSERT(disk->fd >= 0);
 	DL_ASSERT(req->op == IOE_READ || req->op == IOE_WRITE);
 	DL_ASSERT(req->len > 0);
 	DL_ASSERT(req->buf != NULL);
@@ -550,6 +579,7 @@ static bool aio_write_pending(struct ioe *e, uint32_t disk, uint64_t offset, uin
 static const struct ioe_ops aio_ops = {
         .name = "aio",
         .disk_add = aio_disk_add,
+        .disk_remove = aio_disk_remove,
         .submit = aio_submit,
         .poll = aio_poll,
         .event_fd = aio_event_fd,

@@ -74,7 +74,7 @@ struct uring_engine {
 	struct ioe base; /* first: struct ioe * converts to struct uring_engine * */
 	struct io_uring ring;
 	uint32_t queue_depth;
-	struct uring_disk disks[IOE_DISKS_MAX];
+	struct uring_disk disks[IOE_ENGINE_DISKS_MAX]; /* fd -1: removed */
 	uint32_t disk_count;
 	struct uring_slot *slots;
 	uint32_t free_head;
@@ -85,6 +85,7 @@ struct uring_engine {
 	struct ioe_batch *done_head; /* finished, done() not yet called (FIFO) */
 	struct ioe_batch *done_tail;
 	int event_fd;
+	bool defer_submit; /* submit only queues; flush/poll send (ioe_config.defer_submit) */
 };
 
 static struct uring_engine *uring_of(struct ioe *e)
@@ -279,6 +280,18 @@ static void uring_flush_sq(struct uring_engine *u)
 	        io_uring_sq_ready(&u->ring), rc < 0 ? strerror(-rc) : "short submit");
 }
 
+/* A request the kernel may still hold (busy, or timed out and orphaned) names the disk. */
+static bool uring_disk_referenced(const struct uring_engine *u, uint32_t disk_index)
+{
+	for (uint32_t i = 0; i < u->queue_depth; i++) {
+		const struct uring_slot *s = &u->slots[i];
+
+		if (s->state != URING_SLOT_FREE && s->w_disk == disk_index)
+			return true;
+	}
+	return false;
+}
+
 static int uring_disk_add(struct ioe *e, int fd, uint32_t sector_size)
 {
 	struct uring_engine *u = uring_of(e);
@@ -286,10 +299,26 @@ static int uring_disk_add(struct ioe *e, int fd, uint32_t sector_size)
 	DL_ASSERT(sector_size >= 512 && (sector_size & (sector_size - 1)) == 0);
 	if (fd < 0 || fcntl(fd, F_GETFD) < 0)
 		return -EBADF;
-	if (u->disk_count == IOE_DISKS_MAX)
+	for (uint32_t i = 0; i < u->disk_count; i++) {
+		if (u->disks[i].fd < 0 && !uring_disk_referenced(u, i)) {
+			u->disks[i] = (struct uring_disk){.fd = fd, .sector_size = sector_size};
+			return (int)i;
+		}
+	}
+	if (u->disk_count == IOE_ENGINE_DISKS_MAX)
 		return -ENOSPC;
 	u->disks[u->disk_count] = (struct uring_disk){.fd = fd, .sector_size = sector_size};
 	return (int)u->disk_count++;
+}
+
+static void uring_disk_remove(struct ioe *e, uint32_t disk_index)
+{
+	struct uring_engine *u = uring_of(e);
+
+	DL_ASSERT(disk_index < u->disk_count && u->disks[disk_index].fd >= 0);
+	for (uint32_t i = 0; i < u->queue_depth; i++)
+		DL_ASSERT(u->slots[i].state != URING_SLOT_BUSY || u->slots[i].w_disk != disk_index);
+	u->disks[disk_index].fd = -1;
 }
 
 static void uring_check_req(const struct uring_engine *u, const struct ioe_req *req)
@@ -298,6 +327,7 @@ static void uring_check_req(const struct uring_engine *u, const struct ioe_req *
 
 	DL_ASSERT(req->disk_index < u->disk_count);
 	disk = &u->disks[req->disk_index];
+	DL_ASSERT(disk->fd >= 0);
 	DL_ASSERT(req->op == IOE_READ || req->op == IOE_WRITE);
 	DL_ASSERT(req->len > 0);
 	DL_ASSERT(req->buf != NULL);
@@ -388,8 +418,14 @@ static int uring_submit(struct ioe *e, struct ioe_batch *batch)
 	batch->next_active = u->active;
 	u->active = batch;
 	u->active_count++;
-	uring_flush_sq(u);
+	if (!u->defer_submit)
+		uring_flush_sq(u);
 	return 0;
+}
+
+static void uring_flush(struct ioe *e)
+{
+	uring_flush_sq(uring_of(e));
 }
 
 static void uring_eventfd_drain(struct uring_engine *u)
@@ -533,6 +569,8 @@ static bool uring_write_pending(struct ioe *e, uint32_t disk, uint64_t offset, u
 static const struct ioe_ops uring_ops = {
         .name = "uring",
         .disk_add = uring_disk_add,
+        .disk_remove = uring_disk_remove,
+        .flush = uring_flush,
         .submit = uring_submit,
         .poll = uring_poll,
         .event_fd = uring_event_fd,
@@ -573,6 +611,7 @@ int ioe_uring_create(const struct ioe_config *cfg, struct ioe **out)
 	u->base.clk = cfg->clk ? cfg->clk : clock_real();
 	u->queue_depth = queue_depth;
 	u->event_fd = -1;
+	u->defer_submit = cfg->defer_submit;
 	u->free_head = URING_SLOT_NONE;
 	for (uint32_t i = queue_depth; i-- > 0;)
 		uring_slot_put(u, i);

@@ -78,8 +78,10 @@ int space_open(struct space *s, struct ioe *ioe, const char *const *paths, uint3
 
 	memset(s, 0, sizeof(*s));
 	s->ioe = ioe;
-	for (uint32_t i = 0; i < IOE_DISKS_MAX; i++)
+	for (uint32_t i = 0; i < IOE_DISKS_MAX; i++) {
 		s->disks[i].dev.fd = -1;
+		s->disks[i].ioe_index = -1; /* space_close after a failed open removes none of these */
+	}
 	if (path_count == 0 || path_count > IOE_DISKS_MAX) {
 		space_why(s, "a lockspace has 1 to %u disks, %u given", IOE_DISKS_MAX, path_count);
 		return -EINVAL;
@@ -121,6 +123,10 @@ int space_open_attached(struct space *s, struct ioe *ioe, const int *ioe_indexes
 void space_close(struct space *s)
 {
 	for (uint32_t i = 0; i < s->path_count; i++) {
+		/* out of the engine's table first: an engine may outlive this lockspace */
+		if (s->disks[i].ioe_index >= 0 && s->ioe)
+			ioe_disk_remove(s->ioe, (uint32_t)s->disks[i].ioe_index);
+		s->disks[i].ioe_index = -1;
 		if (s->disks[i].open_rc == 0 && s->disks[i].dev.fd >= 0)
 			ioe_dev_close(&s->disks[i].dev);
 	}

@@ -344,6 +344,57 @@ static void test_ioe_event_fd_signals(void **state)
 	assert_int_equal(poll(&pfd, 1, 0), 0);
 }
 
+/* An engine outlives the lockspaces that use it: disks leave its table and their indexes
+ * are reused; more disks than one lockspace has fit at once. */
+static void test_ioe_disk_remove_reuses_index(void **state)
+{
+	struct fx *f = *state;
+	int fd = -1, disks[IOE_DISKS_MAX + 2], again;
+
+	f->e = fx_engine(f->kind, 0);
+	fd = fx_file(f, "rm", 1u << 16, true);
+	for (uint32_t i = 0; i < DL_ARRAY_SIZE(disks); i++)
+		disks[i] = fx_disk(f, fd, 512); /* the same fd, as several lockspaces could */
+	assert_int_equal(disks[IOE_DISKS_MAX + 1], IOE_DISKS_MAX + 1);
+	fx_round_trip(f, disks[IOE_DISKS_MAX + 1], fd, 4096, 512, 0);
+	ioe_disk_remove(f->e, (uint32_t)disks[2]);
+	again = fx_disk(f, fd, 512);
+	assert_int_equal(again, disks[2]);
+	fx_round_trip(f, again, fd, 8192, 512, 0);
+}
+
+/* defer_submit (io_uring): batches wait in the submission queue until a flush or a poll,
+ * then go to the kernel together. */
+static void test_ioe_uring_defer_submit(void **state)
+{
+	struct fx *f = *state;
+	struct ioe_config cfg = {.kind = IOE_URING, .defer_submit = true};
+	uint8_t buf[2][4096];
+	struct ioe_req r[2] = {{.op = IOE_READ, .len = 4096, .buf = buf[0]},
+	                       {.op = IOE_READ, .offset = 4096, .len = 4096, .buf = buf[1]}};
+	struct ioe_batch b[2] = {{.reqs = &r[0], .req_count = 1}, {.reqs = &r[1], .req_count = 1}};
+	struct pollfd pfd = {.events = POLLIN};
+
+	assert_int_equal(ioe_create(&cfg, &f->e), 0);
+	r[0].disk_index = r[1].disk_index =
+	        (uint32_t)fx_disk(f, fx_file(f, "defer", 1u << 16, true), 512);
+	pfd.fd = ioe_event_fd(f->e);
+	assert_true(pfd.fd >= 0);
+	for (int i = 0; i < 2; i++) {
+		b[i].deadline_ns = clock_now_ns(f->e->clk) + FX_TIMEOUT;
+		assert_int_equal(ioe_submit(f->e, &b[i]), 0);
+	}
+	/* nothing reached the kernel: no completion can come */
+	assert_int_equal(poll(&pfd, 1, 200), 0);
+	ioe_flush(f->e);
+	assert_int_equal(poll(&pfd, 1, 2000), 1);
+	for (uint32_t i = 0; i < 100 && !(b[0].finished && b[1].finished); i++)
+		assert_true(ioe_poll(f->e, clock_now_ns(f->e->clk) + 10 * DL_NS_PER_MS) >= 0);
+	assert_true(b[0].finished && b[1].finished);
+	assert_int_equal(r[0].result, 4096);
+	assert_int_equal(r[1].result, 4096);
+}
+
 static void fx_loop_round_trip(struct fx *f, uint32_t sector_size)
 {
 	char path[FX_PATH_MAX];
@@ -667,6 +718,8 @@ int main(void)
 	        BOTH(test_ioe_three_disks),
 	        BOTH(test_ioe_results_independent),
 	        BOTH(test_ioe_event_fd_signals),
+	        BOTH(test_ioe_disk_remove_reuses_index),
+	        ONE(test_ioe_uring_defer_submit, fx_kind_uring),
 	        BOTH(test_ioe_loop_512),
 	        BOTH(test_ioe_loop_4096),
 	        BOTH(test_ioe_deadline_on_frozen_device),
