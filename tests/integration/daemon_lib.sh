@@ -5,6 +5,7 @@
 # background dlctl processes registered with bg_add) is stopped by the EXIT trap: SIGCONT first
 # (a test may have stopped it), then SIGTERM, then SIGKILL.
 DLEASED=$BUILD/dleased
+command -v jq >/dev/null || { echo "FAIL - jq is missing (tools/install-deps installs it)"; exit 1; }
 T_MS=1000 # io_timeout of every lockspace these tests format (--io-timeout 1)
 declare -A DPID=()
 BGPIDS=()
@@ -50,24 +51,26 @@ daemon_cleanup() {
 }
 trap daemon_cleanup EXIT
 
-rundir() { echo "$TMP/h$1"; }
+# HDIR[N] may move host N's run directory out of $TMP (a test whose users cannot reach $TMP).
+declare -A HDIR=()
+rundir() { echo "${HDIR[$1]:-$TMP/h$1}"; }
 
 # dl N ARGS...: dlctl as host N (its daemon's run directory).
 dl() {
 	local n=$1
 	shift
-	DLEASE_RUN_DIR="$TMP/h$n" "$DLCTL" "$@"
+	DLEASE_RUN_DIR="$(rundir "$n")" "$DLCTL" "$@"
 }
 
 # daemon_start N [DLEASED ARGS...]: start host N's daemon and wait for its socket to answer.
 daemon_start() {
 	local n=$1 i
 	shift
-	mkdir -p "$TMP/h$n"
-	"$DLEASED" --run-dir "$TMP/h$n" --host-name "h$n" --foreground "$@" 2>>"$TMP/h$n.log" &
+	mkdir -p "$(rundir "$n")"
+	"$DLEASED" --run-dir "$(rundir "$n")" --host-name "h$n" --foreground "$@" 2>>"$TMP/h$n.log" &
 	DPID[$n]=$!
 	for i in $(seq 100); do
-		if [ -S "$TMP/h$n/dleased.sock" ] && dl "$n" status >/dev/null 2>&1; then return 0; fi
+		if [ -S "$(rundir "$n")/dleased.sock" ] && dl "$n" status >/dev/null 2>&1; then return 0; fi
 		kill -0 "${DPID[$n]}" 2>/dev/null || break
 		sleep 0.05
 	done

@@ -188,27 +188,39 @@ acquire = user:root
 admin = user:root
 EOF
 chmod 711 "$TMP"
+# nobody must reach the socket and run dlctl: when $TMP or the build sits below a directory
+# closed to others (/root), both move to a world-searchable scratch directory
+NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+NDLCTL=$DLCTL
+if ! "${NOBODY[@]}" test -x "$DLCTL" || ! "${NOBODY[@]}" test -x "$TMP"; then
+	ACC=$(mktemp -d /tmp/dlacc.XXXXXX)
+	chmod 755 "$ACC"
+	cp "$DLCTL" "$ACC/dlctl"
+	NDLCTL=$ACC/dlctl
+	HDIR[2]=$ACC/h2
+	trap 'daemon_cleanup; rm -rf "$ACC"' EXIT
+fi
+H2=$(rundir 2)
 daemon_start 2 --config "$TMP/h2.conf" || fail "h2 with a config file did not start"
-OUT=$(stat -c '%a %G' "$TMP/h2/dleased.sock")
+OUT=$(stat -c '%a %G' "$H2/dleased.sock")
 check "[ '$OUT' = '660 nogroup' ]" "the socket is mode 0660, group nogroup ($OUT)"
 expect 0 "h2 (root) joins B" -- dl 2 join --host-id 2 "${B[0]}"
-NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
-expect 0 "nobody:nogroup may read: status" -- "${NOBODY[@]}" "$DLCTL" status --run-dir "$TMP/h2"
-expect 0 "nobody:nogroup may read: leader" -- "${NOBODY[@]}" "$DLCTL" leader --run-dir "$TMP/h2" --lockspace B --resource after-frames
-expect 1 "nobody:nogroup may not acquire" -- "${NOBODY[@]}" "$DLCTL" acquire --run-dir "$TMP/h2" --lockspace B --resource r
+expect 0 "nobody:nogroup may read: status" -- "${NOBODY[@]}" "$NDLCTL" status --run-dir "$H2"
+expect 0 "nobody:nogroup may read: leader" -- "${NOBODY[@]}" "$NDLCTL" leader --run-dir "$H2" --lockspace B --resource after-frames
+expect 1 "nobody:nogroup may not acquire" -- "${NOBODY[@]}" "$NDLCTL" acquire --run-dir "$H2" --lockspace B --resource r
 has "uid 65534 \(user nobody\) may not acquire in lockspace B" "the error names the user, the right and the lockspace"
-expect 1 "nobody:nogroup may not join (admin)" -- "${NOBODY[@]}" "$DLCTL" join --run-dir "$TMP/h2" --host-id 3 "${B[0]}"
+expect 1 "nobody:nogroup may not join (admin)" -- "${NOBODY[@]}" "$NDLCTL" join --run-dir "$H2" --host-id 3 "${B[0]}"
 has "may not" "refused"
-expect 1 "nobody:nogroup may not release" -- "${NOBODY[@]}" "$DLCTL" release --run-dir "$TMP/h2" --lockspace B --resource r
+expect 1 "nobody:nogroup may not release" -- "${NOBODY[@]}" "$NDLCTL" release --run-dir "$H2" --lockspace B --resource r
 has "may not" "refused"
 OUT=$(dl 2 status --json | jq -r '(.leases // []) | length')
 check "[ '$OUT' = 0 ]" "nothing was acquired by the refused requests ($OUT leases)"
-OUT=$(grep '"kind": *"refused"' "$TMP/h2/audit.jsonl")
+OUT=$(grep '"kind": *"refused"' "$H2/audit.jsonl")
 has 'may not acquire' "audit.jsonl has a refused entry for the acquire"
 check "[ $(echo "$OUT" | grep -c .) -ge 3 ] 2>/dev/null" "one refused entry per refused request ($(echo "$OUT" | grep -c .))"
 OUT=$(dl 2 metrics | grep '^dlease_requests_refused_total')
 has "^dlease_requests_refused_total [3-9]" "counted in the metrics"
-expect 1 "a user outside the socket group cannot connect" -- setpriv --reuid=nobody --regid=daemon --clear-groups "$DLCTL" status --run-dir "$TMP/h2"
+expect 1 "a user outside the socket group cannot connect" -- setpriv --reuid=nobody --regid=daemon --clear-groups "$NDLCTL" status --run-dir "$H2"
 has "Permission denied" "says so"
 expect 0 "root may acquire" -- dl 2 acquire --lockspace B --resource r
 finish
