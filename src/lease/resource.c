@@ -312,6 +312,21 @@ static void res_compose_block(struct resource *r, struct ondisk_ballot *b)
 	               (r->state == RES_RELEASING || (r->released && r->target == r->token)
 	                        ? ONDISK_BALLOT_RELEASED
 	                        : 0);
+	/* A block is never un-voted. No ballot of ours in the target yet (a waiting intent, a
+	 * repair before any ballot): keep the instance, ballot and value our block holds, with
+	 * its RELEASED flag, and only add the ticket. An intent at the new instance with mbal 0
+	 * would erase the only record of what an earlier instance decided, and blocks with mbal
+	 * 0 do not make a rerun of that instance abort (paxos_judge_host). */
+	if (b->mbal == 0 && r->own_known && r->own_block.mbal > 0) {
+		DL_ASSERT(r->own_block.lver <= r->target);
+		b->lver = r->own_block.lver;
+		b->mbal = r->own_block.mbal;
+		b->bal = r->own_block.bal;
+		b->inp_owner_host_id = r->own_block.inp_owner_host_id;
+		b->inp_owner_generation = r->own_block.inp_owner_generation;
+		b->hdr.flags = (b->hdr.flags & ONDISK_BALLOT_WAITING) |
+		               (r->own_block.hdr.flags & ONDISK_BALLOT_RELEASED);
+	}
 }
 
 /* Add the block `body`, encoded per disk into bufs, to the round, and remember it: from

@@ -768,6 +768,50 @@ static void test_resource_waiters_served_in_order(void **state)
 	teardown_ctx(&c);
 }
 
+/* A waiting intent never erases a vote: host 1 won instance 1 and released it; when it then
+ * waits for host 2's instance 2, its block must still say what it voted in instance 1 (a
+ * rerun of instance 1 after a stale leader write reads that block), with the ticket added. */
+static void test_resource_waiting_intent_keeps_vote(void **state)
+{
+	static struct ctx c;
+	struct ondisk_ballot b;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(simfix_init(&c.f, 1, 2, 512, 8, 4, T_MS), 0);
+	host_init(&c, 0, 1, 0xa1, 0xb1);
+	host_init(&c, 1, 2, 0xa2, 0xb2);
+	join_all(&c);
+	assert_int_equal(resource_acquire(&c.h[0].r, false, 0), 0);
+	assert_true(run_until(&c, r0_settled, 5 * T_NS));
+	assert_int_equal(c.h[0].r.token, 1);
+	assert_int_equal(resource_release(&c.h[0].r), 0);
+	assert_true(run_until(&c, r0_idle, 5 * T_NS));
+	assert_int_equal(resource_acquire(&c.h[1].r, false, 0), 0);
+	assert_true(run_until(&c, r1_settled, 5 * T_NS));
+	assert_int_equal(c.h[1].r.token, 2);
+	assert_int_equal(disk_ballot(&c, 0, 1, &b), ONDISK_VALID);
+	assert_int_equal(b.lver, 1);
+	assert_true(b.bal > 0);
+	/* host 1 waits for the lease host 2 holds: it writes its ticket */
+	assert_int_equal(resource_acquire(&c.h[0].r, true, 0), 0);
+	run_until(&c, never, 2 * T_NS);
+	assert_int_equal(c.h[0].r.state, RES_WATCH);
+	assert_true(c.h[0].r.wait_seq > 0);
+	assert_int_equal(disk_ballot(&c, 0, 1, &b), ONDISK_VALID);
+	assert_true(b.hdr.flags & ONDISK_BALLOT_WAITING);
+	assert_int_equal(b.wait_seq, c.h[0].r.wait_seq);
+	assert_int_equal(b.lver, 1); /* the vote of instance 1 is still there */
+	assert_true(b.mbal > 0 && b.bal > 0);
+	assert_int_equal(b.inp_owner_host_id, 1);
+	/* and the waiting order still works: host 2 releases, host 1 takes token 3 */
+	assert_int_equal(resource_release(&c.h[1].r), 0);
+	assert_true(run_until(&c, r0_settled, 10 * T_NS));
+	assert_int_equal(c.h[0].r.state, RES_HELD);
+	assert_int_equal(c.h[0].r.token, 3);
+	teardown_ctx(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -786,6 +830,7 @@ int main(void)
 	        cmocka_unit_test(test_resource_bytes_read_per_acquire),
 	        cmocka_unit_test(test_resource_request_and_handoff),
 	        cmocka_unit_test(test_resource_waiters_served_in_order),
+	        cmocka_unit_test(test_resource_waiting_intent_keeps_vote),
 	};
 
 	return cmocka_run_group_tests_name("resource", tests, NULL, NULL);
