@@ -158,7 +158,8 @@ struct metrics {
 };
 void metrics_observe(struct histogram *h, uint64_t ns);
 void metrics_text(const struct dleased *dd, struct proto_buf *b);
-/* Write the text to cfg.metrics_file (atomic rename), if configured. */
+/* Write the text to cfg.metrics_file (atomic rename), if configured, at most every 10 s. */
+#define METRICS_FILE_INTERVAL_NS (10ull * DL_NS_PER_SEC)
 void metrics_write_file(struct dleased *dd);
 
 /* --- validity.c --- */
@@ -187,8 +188,6 @@ struct lres {
 	struct client *owner; /* registered connection, if any */
 	int vslot;            /* validity page slot, -1 */
 	uint64_t token;
-	uint64_t
-	        since_ms; /* wall time we won it (the leader record we wrote says about the same) */
 	uint64_t acquire_start_ns;
 	uint64_t term_at_ns;      /* SIGTERM sent (0: not yet) */
 	uint64_t kill_at_ns;      /* SIGKILL due */

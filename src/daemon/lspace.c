@@ -522,7 +522,6 @@ static void lspace_lease_step(struct lspace *ls, struct lres *lr, uint64_t now)
 			lr->state = LRES_HELD;
 			lr->token = r->token;
 			lr->request_handled = 0;
-			lr->since_ms = r->commit_wall_ms; /* what the leader record says */
 			lr->seen_lver = lr->token;
 			lr->seen_owner = ls->host_id;
 			if (lr->vslot < 0)

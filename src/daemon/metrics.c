@@ -34,16 +34,14 @@ void metrics_observe(struct histogram *h, uint64_t ns)
 	h->count++;
 }
 
-static void metrics_line(struct proto_buf *b, char **text, size_t *len, size_t *cap,
-                         const char *fmt, ...) DL_PRINTF(5, 6);
+static void metrics_line(char **text, size_t *len, size_t *cap, const char *fmt, ...)
+        DL_PRINTF(4, 5);
 
-static void metrics_line(struct proto_buf *b, char **text, size_t *len, size_t *cap,
-                         const char *fmt, ...)
+static void metrics_line(char **text, size_t *len, size_t *cap, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
-	(void)b;
 	if (*len + 512 > *cap)
 		return;
 	va_start(ap, fmt);
@@ -53,10 +51,10 @@ static void metrics_line(struct proto_buf *b, char **text, size_t *len, size_t *
 		*len += (size_t)n;
 }
 
-#define M(...) metrics_line(b, &text, &len, &cap, __VA_ARGS__)
+#define M(...) metrics_line(&text, &len, &cap, __VA_ARGS__)
 
-static void metrics_histogram(struct proto_buf *b, char **textp, size_t *lenp, size_t *capp,
-                              const char *name, const char *help, const struct histogram *h)
+static void metrics_histogram(char **textp, size_t *lenp, size_t *capp, const char *name,
+                              const char *help, const struct histogram *h)
 {
 	char *text = *textp;
 	size_t len = *lenp, cap = *capp;
@@ -74,17 +72,16 @@ static void metrics_histogram(struct proto_buf *b, char **textp, size_t *lenp, s
 	*lenp = len;
 }
 
-void metrics_text(const struct dleased *dd, struct proto_buf *b)
+/* The whole exposition as one string (malloc'd; NULL when out of memory). */
+static char *metrics_render(const struct dleased *dd)
 {
 	const struct metrics *m = &dd->metrics;
 	size_t cap = 64 * 1024, len = 0;
 	char *text = calloc(1, cap);
 	uint64_t now = clock_now_ns(dd->clk);
 
-	if (!text) {
-		b->error = -ENOMEM;
-		return;
-	}
+	if (!text)
+		return NULL;
 #define COUNTER(n, h, v)                                                                           \
 	M("# HELP dlease_" n " " h "\n# TYPE dlease_" n " counter\ndlease_" n " %" PRIu64 "\n",    \
 	  (uint64_t)(v))
@@ -130,41 +127,49 @@ void metrics_text(const struct dleased *dd, struct proto_buf *b)
 		M("dlease_lockspace_valid_seconds{lockspace=\"%s\"} %.3f\n", ls->name,
 		  v > now ? (double)(v - now) / 1e9 : 0.0);
 	}
-	metrics_histogram(b, &text, &len, &cap, "dlease_acquire_seconds",
+	metrics_histogram(&text, &len, &cap, "dlease_acquire_seconds",
 	                  "Time from an acquire request to the lease held.", &m->acquire_latency);
-	metrics_histogram(b, &text, &len, &cap, "dlease_renewal_seconds",
+	metrics_histogram(&text, &len, &cap, "dlease_renewal_seconds",
 	                  "Delta-lease renewal round time (submission to judged).",
 	                  &m->renewal_latency);
+	return text;
+}
+
+void metrics_text(const struct dleased *dd, struct proto_buf *b)
+{
+	char *text = metrics_render(dd);
+
+	if (!text) {
+		b->error = -ENOMEM;
+		return;
+	}
 	proto_put(b, "text", text);
 	free(text);
 }
 
 void metrics_write_file(struct dleased *dd)
 {
-	char tmp[4200];
-	struct proto_buf b;
-	struct proto_msg m;
-	char why[128];
+	uint64_t now = clock_now_ns(dd->clk);
+	char tmp[4200], *text;
+	bool ok;
 	int fd;
 
-	if (!dd->cfg.metrics_file)
+	/* a scrape file, not a log: at most every METRICS_FILE_INTERVAL_NS, off the renewal path's
+	 * every beat */
+	if (!dd->cfg.metrics_file || now < dd->metrics_next_ns)
 		return;
-	proto_buf_init(&b);
-	metrics_text(dd, &b);
-	if (b.error || proto_parse(b.data + 4, b.len - 4, &m, why, sizeof(why)) < 0) {
-		proto_buf_free(&b);
+	dd->metrics_next_ns = now + METRICS_FILE_INTERVAL_NS;
+	text = metrics_render(dd);
+	if (!text)
 		return;
-	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", dd->cfg.metrics_file);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd >= 0) {
-		const char *t = proto_get(&m, "text");
-		bool ok = t && write(fd, t, strlen(t)) == (ssize_t)strlen(t);
-
+		ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
 		close(fd);
-		if (ok && rename(tmp, dd->cfg.metrics_file) < 0)
-			dl_warn("metrics file %s: %s", dd->cfg.metrics_file, strerror(errno));
+		if (!ok || rename(tmp, dd->cfg.metrics_file) < 0)
+			dl_warn("metrics file %s: %s", dd->cfg.metrics_file,
+			        ok ? strerror(errno) : "short write");
 	}
-	proto_msg_free(&m);
-	proto_buf_free(&b);
+	free(text);
 }

@@ -664,7 +664,7 @@ static void ops_put_leader(struct dleased *dd, struct proto_buf *b, struct lspac
 		mine.prev_owner_host_id = ld->owner_host_id;
 		mine.prev_owner_generation = ld->owner_generation;
 		mine.reason = lr->r.reason;
-		mine.since_wall_ms = lr->since_ms;
+		mine.since_wall_ms = lr->r.commit_wall_ms; /* the record our commit wrote */
 		ld = &mine;
 	}
 	owner = ld->owner_host_id;

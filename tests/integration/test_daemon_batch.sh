@@ -4,6 +4,7 @@
 # every round it makes in one pass of its loop (renewal reads and writes, host scans) reaches
 # the kernel in one io_uring_enter. Counted with strace over a few seconds: without batching
 # there is at least one io_uring_enter per round (two per renewal); with it, far fewer.
+# The metrics file (metrics_file) is written at most every 10 s, not at every renewal.
 # Needs strace; exits 77 (skipped) without it or when the engine is not io_uring.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/daemon_lib.sh"
@@ -18,7 +19,8 @@ for i in 1 2 3; do
 	truncate -s 32M "$TMP/m$i.img"
 	expect 0 "format lockspace m$i" -- "$DLCTL" format --lockspace "m$i" --max-hosts 8 --resources 4 --io-timeout 1 "$TMP/m$i.img"
 done
-daemon_start 1
+printf 'metrics_file = %s\n' "$TMP/dlease.prom" >"$TMP/h1.conf"
+daemon_start 1 --config "$TMP/h1.conf"
 for i in 1 2 3; do expect 0 "join m$i" -- dl 1 join --host-id 1 "$TMP/m$i.img"; done
 expect 0 "engine" -- dl 1 status --json
 if ! echo "$OUT" | grep -q '"engine": *"uring"'; then echo "skipped: the daemon does not use io_uring here"; exit 77; fi
@@ -43,4 +45,12 @@ fi
 expect 0 "status" -- dl 1 status --json
 valid=$(echo "$OUT" | python3 -c 'import json,sys; print(" ".join(str(l["valid_ms_left"]) for l in json.load(sys.stdin)["lockspaces"]))')
 echo "    validity left per lockspace (ms): $valid"
+# the textfile-collector file: written with the renewals, at most every 10 s
+OUT=$(cat "$TMP/dlease.prom" 2>&1)
+has '^dlease_renewals_total [1-9]' "metrics_file holds the counters"
+has '^dlease_hosts\{lockspace="m3",state="live"\} 1' "and the gauges of every lockspace"
+# every renewal (6 a second here) would change the mtime every second; every 10 s, at most once
+for i in $(seq 16); do stat -c %Y "$TMP/dlease.prom"; sleep 0.25; done >"$TMP/mtimes"
+distinct=$(sort -u "$TMP/mtimes" | wc -l)
+if [ "$distinct" -le 2 ]; then ok "not rewritten at every renewal ($distinct mtimes in 4 s)"; else fail "rewritten $distinct times in 4 s"; fi
 finish
