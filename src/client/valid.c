@@ -31,44 +31,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto/validity.h"
 #include "banned.h"
 
-#define VALID_MAGIC      "DLVALID1"
-#define VALID_VERSION    1u
-#define VALID_HDR_SIZE   64u
-#define VALID_SLOT_SIZE  256u
-#define VALID_CLOCK_ID   7u  /* CLOCK_BOOTTIME */
-#define VALID_COPY_WORDS 17u /* seq .. resource name: 136 bytes */
+#define VALID_COPY_WORDS (VALIDITY_SLOT_USED / 8) /* seq .. resource name */
 #define VALID_ATTEMPTS   64u
-#define VALID_STATE_HELD 1u
-#define VALID_NAME_SIZE  48u
-#define VALID_OFF_STATE  4u
-#define VALID_OFF_TOKEN  8u
-#define VALID_OFF_GEN    16u
-#define VALID_OFF_UNTIL  24u
-#define VALID_OFF_HOST   32u
-#define VALID_OFF_LS     40u
-#define VALID_OFF_RES    88u
 
-_Static_assert(VALID_OFF_RES + VALID_NAME_SIZE == VALID_COPY_WORDS * 8, "copy covers the slot");
-_Static_assert(VALID_NAME_SIZE == DLEASE_NAME_MAX, "slot names are lease names");
-_Static_assert(VALID_CLOCK_ID == CLOCK_BOOTTIME, "the page's clock is CLOCK_BOOTTIME");
-
-static uint32_t valid_le32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return le32toh(v);
-}
-
-static uint64_t valid_le64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return le64toh(v);
-}
+_Static_assert(VALIDITY_SLOT_USED % 8 == 0, "the copy is whole words");
+_Static_assert(VALIDITY_NAME_SIZE == DLEASE_NAME_MAX, "slot names are lease names");
+_Static_assert(VALIDITY_CLOCK_ID == CLOCK_BOOTTIME, "the page's clock is CLOCK_BOOTTIME");
 
 void client_valid_unmap(struct dlease *h)
 {
@@ -90,7 +61,7 @@ static int valid_map(struct dlease *h)
 	if (fd < 0)
 		return client_fail(h, -errno, "cannot open the validity page %s: %s", path,
 		                   strerror(errno));
-	if (fstat(fd, &st) < 0 || st.st_size < (off_t)VALID_HDR_SIZE) {
+	if (fstat(fd, &st) < 0 || st.st_size < (off_t)VALIDITY_HDR_SIZE) {
 		rc = client_fail(h, -EUCLEAN, "%s is too short for a validity page", path);
 		goto out_close;
 	}
@@ -99,10 +70,12 @@ static int valid_map(struct dlease *h)
 		rc = client_fail(h, -errno, "cannot map %s: %s", path, strerror(errno));
 		goto out_close;
 	}
-	slots = valid_le32(map + 12);
-	if (memcmp(map, VALID_MAGIC, 8) || valid_le32(map + 8) != VALID_VERSION ||
-	    valid_le32(map + 16) != VALID_CLOCK_ID ||
-	    (uint64_t)VALID_HDR_SIZE + (uint64_t)slots * VALID_SLOT_SIZE > (uint64_t)st.st_size) {
+	slots = validity_get32(map + VALIDITY_HDR_SLOTS);
+	if (memcmp(map, VALIDITY_MAGIC, 8) ||
+	    validity_get32(map + VALIDITY_HDR_VERSION) != VALIDITY_VERSION ||
+	    validity_get32(map + VALIDITY_HDR_CLOCK) != VALIDITY_CLOCK_ID ||
+	    (uint64_t)VALIDITY_HDR_SIZE + (uint64_t)slots * VALIDITY_SLOT_SIZE >
+	            (uint64_t)st.st_size) {
 		munmap((void *)map, (size_t)st.st_size);
 		rc = client_fail(h, -EUCLEAN, "%s is not a version 1 validity page", path);
 		goto out_close;
@@ -141,13 +114,13 @@ static bool valid_copy(const uint8_t *slot, uint8_t *out)
 
 static bool valid_name_is(const uint8_t *field, const char *name)
 {
-	uint8_t want[VALID_NAME_SIZE] = {0};
+	uint8_t want[VALIDITY_NAME_SIZE] = {0};
 	size_t n = strnlen(name, DLEASE_NAME_SIZE);
 
-	if (n == 0 || n > VALID_NAME_SIZE)
+	if (n == 0 || n > VALIDITY_NAME_SIZE)
 		return false;
 	memcpy(want, name, n);
-	return memcmp(field, want, VALID_NAME_SIZE) == 0;
+	return memcmp(field, want, VALIDITY_NAME_SIZE) == 0;
 }
 
 CLIENT_API bool dlease_valid(struct dlease *h, const struct dlease_lease *lease, uint64_t *token)
@@ -160,19 +133,20 @@ CLIENT_API bool dlease_valid(struct dlease *h, const struct dlease_lease *lease,
 		return false;
 	if (lease->slot >= h->valid_slots || lease->token == 0)
 		return false;
-	if (!valid_copy(h->valid_map + VALID_HDR_SIZE + (size_t)lease->slot * VALID_SLOT_SIZE, s))
+	if (!valid_copy(h->valid_map + VALIDITY_HDR_SIZE + (size_t)lease->slot * VALIDITY_SLOT_SIZE,
+	                s))
 		return false;
-	if (valid_le32(s + VALID_OFF_STATE) != VALID_STATE_HELD ||
-	    valid_le64(s + VALID_OFF_TOKEN) != lease->token ||
-	    valid_le64(s + VALID_OFF_GEN) != lease->generation ||
-	    valid_le32(s + VALID_OFF_HOST) != lease->host_id ||
-	    !valid_name_is(s + VALID_OFF_LS, lease->lockspace) ||
-	    !valid_name_is(s + VALID_OFF_RES, lease->resource))
+	if (validity_get32(s + VALIDITY_OFF_STATE) != VALIDITY_HELD ||
+	    validity_get64(s + VALIDITY_OFF_TOKEN) != lease->token ||
+	    validity_get64(s + VALIDITY_OFF_GEN) != lease->generation ||
+	    validity_get32(s + VALIDITY_OFF_HOST) != lease->host_id ||
+	    !valid_name_is(s + VALIDITY_OFF_LS, lease->lockspace) ||
+	    !valid_name_is(s + VALIDITY_OFF_RES, lease->resource))
 		return false;
 	if (clock_gettime(CLOCK_BOOTTIME, &ts) < 0)
 		return false;
 	now_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	if (now_ns >= valid_le64(s + VALID_OFF_UNTIL))
+	if (now_ns >= validity_get64(s + VALIDITY_OFF_UNTIL))
 		return false;
 	if (token)
 		*token = lease->token;

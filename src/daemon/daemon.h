@@ -41,6 +41,7 @@
 #include "lease/space.h"
 #include "lease/timing.h"
 #include "proto/proto.h"
+#include "proto/validity.h"
 
 #define DLEASED_VERSION        "0.1.0"
 #define DLEASED_LOCKSPACES_MAX 32u
@@ -163,7 +164,6 @@ void metrics_text(const struct dleased *dd, struct proto_buf *b);
 void metrics_write_file(struct dleased *dd);
 
 /* --- validity.c --- */
-#define VALIDITY_SLOTS 255u
 int validity_open(struct dleased *dd);
 void validity_close(struct dleased *dd);
 /* A free slot index, or -ENOSPC. */

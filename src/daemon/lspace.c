@@ -317,7 +317,7 @@ void lspace_release_all(struct lspace *ls)
 			/* never release under a running holder: stop it first, release once gone */
 			if (!lr->term_at_ns) {
 				if (lr->vslot >= 0)
-					validity_set_state(ls->dd, lr->vslot, 2);
+					validity_set_state(ls->dd, lr->vslot, VALIDITY_LOST);
 				holders_stop(ls->dd, ls, lr,
 				             clock_now_ns(ls->dd->clk) + lspace_grace_ns(ls),
 				             "this host leaves the lockspace");
@@ -326,7 +326,7 @@ void lspace_release_all(struct lspace *ls)
 		}
 		if (lr->state == LRES_HELD && lres_quiet(lr)) {
 			if (lr->vslot >= 0)
-				validity_set_state(ls->dd, lr->vslot, 0);
+				validity_set_state(ls->dd, lr->vslot, VALIDITY_FREE);
 			lr->state = LRES_RELEASING;
 			if (resource_release(&lr->r) < 0 || lr->r.state == RES_IDLE) {
 				lr->state = LRES_NONE;
@@ -469,7 +469,7 @@ static void lspace_lease_lost(struct lspace *ls, struct lres *lr, const char *wh
 
 	lr->state = LRES_LOST;
 	if (lr->vslot >= 0)
-		validity_set_state(ls->dd, lr->vslot, 2);
+		validity_set_state(ls->dd, lr->vslot, VALIDITY_LOST);
 	lspace_event(ls, EV_LOST, lr, "%s", why);
 	holders_stop(ls->dd, ls, lr, DL_MAX(kill_at, lspace_now(ls)), why);
 }
@@ -527,9 +527,10 @@ static void lspace_lease_step(struct lspace *ls, struct lres *lr, uint64_t now)
 			if (lr->vslot < 0)
 				lr->vslot = validity_alloc(ls->dd);
 			if (lr->vslot >= 0)
-				validity_set(ls->dd, lr->vslot, 1, lr->token, r->held_generation,
-				             ls->delta.act_until_ns, ls->host_id,
-				             (uint32_t)lr->owner_pid, ls->name, lr->name);
+				validity_set(ls->dd, lr->vslot, VALIDITY_HELD, lr->token,
+				             r->held_generation, ls->delta.act_until_ns,
+				             ls->host_id, (uint32_t)lr->owner_pid, ls->name,
+				             lr->name);
 			ls->dd->metrics.acquires++;
 			metrics_observe(&ls->dd->metrics.acquire_latency,
 			                now - lr->acquire_start_ns);
@@ -567,7 +568,7 @@ static void lspace_lease_step(struct lspace *ls, struct lres *lr, uint64_t now)
 			} else if (force) {
 				lr->stop_for_force = true;
 				if (lr->vslot >= 0)
-					validity_set_state(ls->dd, lr->vslot, 2);
+					validity_set_state(ls->dd, lr->vslot, VALIDITY_LOST);
 				holders_stop(ls->dd, ls, lr, now + lspace_grace_ns(ls),
 				             "a force request from another host");
 			}
@@ -577,8 +578,8 @@ static void lspace_lease_step(struct lspace *ls, struct lres *lr, uint64_t now)
 		    lres_quiet(lr)) {
 			lr->release_wanted = false;
 			if (lr->vslot >= 0)
-				validity_set_state(ls->dd, lr->vslot,
-				                   0); /* nobody acts from here on */
+				/* nobody acts from here on */
+				validity_set_state(ls->dd, lr->vslot, VALIDITY_FREE);
 			lr->state = LRES_RELEASING;
 			if (resource_release(r) < 0)
 				lr->state = LRES_HELD;

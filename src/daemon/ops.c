@@ -916,7 +916,8 @@ static bool ops_step_release(struct dleased *dd, struct wait *w)
 		if (lr->r.pending || lr->r.round.busy || lr->r.checking)
 			return false;
 		if (lr->vslot >= 0)
-			validity_set_state(dd, lr->vslot, 0); /* nobody acts from here on */
+			validity_set_state(dd, lr->vslot,
+			                   VALIDITY_FREE); /* nobody acts from here on */
 		lr->state = LRES_RELEASING;
 		if (resource_release(&lr->r) < 0) {
 			lr->state = LRES_HELD;

@@ -22,26 +22,10 @@
 #include "base/check.h"
 #include "banned.h"
 
-#define VALIDITY_SIZE      (64u * 1024u)
-#define VALIDITY_HDR_SIZE  64u
-#define VALIDITY_SLOT_SIZE 256u
-
 static uint8_t *validity_slot(struct dleased *dd, int slot)
 {
 	DL_ASSERT(slot >= 0 && (uint32_t)slot < VALIDITY_SLOTS);
 	return dd->validity + VALIDITY_HDR_SIZE + (size_t)slot * VALIDITY_SLOT_SIZE;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	v = htole32(v);
-	memcpy(p, &v, 4);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	v = htole64(v);
-	memcpy(p, &v, 8);
 }
 
 int validity_open(struct dleased *dd)
@@ -71,11 +55,11 @@ int validity_open(struct dleased *dd)
 	}
 	dd->validity_fd = fd;
 	memset(dd->validity, 0, VALIDITY_SIZE);
-	memcpy(dd->validity, "DLVALID1", 8);
-	put32(dd->validity + 8, 1);
-	put32(dd->validity + 12, VALIDITY_SLOTS);
-	put32(dd->validity + 16, CLOCK_BOOTTIME);
-	put32(dd->validity + 20, (uint32_t)getpid());
+	memcpy(dd->validity, VALIDITY_MAGIC, 8);
+	validity_put32(dd->validity + VALIDITY_HDR_VERSION, VALIDITY_VERSION);
+	validity_put32(dd->validity + VALIDITY_HDR_SLOTS, VALIDITY_SLOTS);
+	validity_put32(dd->validity + VALIDITY_HDR_CLOCK, CLOCK_BOOTTIME);
+	validity_put32(dd->validity + VALIDITY_HDR_PID, (uint32_t)getpid());
 	if (rename(tmp, dd->path_validity) < 0)
 		return -errno;
 	return 0;
@@ -87,7 +71,7 @@ void validity_close(struct dleased *dd)
 		/* nothing may be acted on once the daemon is gone */
 		for (uint32_t i = 0; i < VALIDITY_SLOTS; i++) {
 			if (dd->vslot_used[i])
-				validity_set_state(dd, (int)i, 2);
+				validity_set_state(dd, (int)i, VALIDITY_LOST);
 		}
 		munmap(dd->validity, VALIDITY_SIZE);
 		dd->validity = NULL;
@@ -132,15 +116,15 @@ void validity_set(struct dleased *dd, int slot, uint32_t state, uint64_t token, 
 	uint8_t *s = validity_slot(dd, slot);
 
 	validity_begin(s);
-	put32(s + 4, state);
-	put64(s + 8, token);
-	put64(s + 16, generation);
-	put64(s + 24, act_until_ns);
-	put32(s + 32, host_id);
-	put32(s + 36, pid);
-	memset(s + 40, 0, 96);
-	strncpy((char *)s + 40, lockspace, 48);
-	strncpy((char *)s + 88, resource, 48);
+	validity_put32(s + VALIDITY_OFF_STATE, state);
+	validity_put64(s + VALIDITY_OFF_TOKEN, token);
+	validity_put64(s + VALIDITY_OFF_GEN, generation);
+	validity_put64(s + VALIDITY_OFF_UNTIL, act_until_ns);
+	validity_put32(s + VALIDITY_OFF_HOST, host_id);
+	validity_put32(s + VALIDITY_OFF_PID, pid);
+	memset(s + VALIDITY_OFF_LS, 0, 2 * VALIDITY_NAME_SIZE);
+	strncpy((char *)s + VALIDITY_OFF_LS, lockspace, VALIDITY_NAME_SIZE);
+	strncpy((char *)s + VALIDITY_OFF_RES, resource, VALIDITY_NAME_SIZE);
 	validity_end(s);
 }
 
@@ -149,7 +133,7 @@ void validity_set_deadline(struct dleased *dd, int slot, uint64_t act_until_ns)
 	uint8_t *s = validity_slot(dd, slot);
 
 	validity_begin(s);
-	put64(s + 24, act_until_ns);
+	validity_put64(s + VALIDITY_OFF_UNTIL, act_until_ns);
 	validity_end(s);
 }
 
@@ -158,9 +142,9 @@ void validity_set_state(struct dleased *dd, int slot, uint32_t state)
 	uint8_t *s = validity_slot(dd, slot);
 
 	validity_begin(s);
-	put32(s + 4, state);
-	if (state != 1)
-		put64(s + 24, 0);
+	validity_put32(s + VALIDITY_OFF_STATE, state);
+	if (state != VALIDITY_HELD)
+		validity_put64(s + VALIDITY_OFF_UNTIL, 0);
 	validity_end(s);
 }
 
@@ -168,6 +152,6 @@ void validity_free(struct dleased *dd, int slot)
 {
 	if (slot < 0)
 		return;
-	validity_set_state(dd, slot, 0);
+	validity_set_state(dd, slot, VALIDITY_FREE);
 	dd->vslot_used[slot] = false;
 }
